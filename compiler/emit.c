@@ -1,0 +1,404 @@
+/* emit.c: write model.c, model.h and model.bin.
+ *
+ * model.c is templates/model.c.in with the runtime kernels this model
+ * calls pasted in (each source file once) and the model function written
+ * as a straight line of kernel calls, one block per call:
+ *
+ *     // Add 'block_0/add' : x f32[16,64] = a f32[16,64], b f32[64]
+ *     { static const int64_t p[] = {...}; void *t[] = {W + 0x40, ...};
+ *       rt_binary(t, p); }
+ *
+ * Offsets into the arena (A) and the blob (W) come from plan.c; the blob
+ * writer below uses the same offsets.  Outputs go to temporary files
+ * renamed into place at the end, so a failed compile leaves nothing behind.
+ */
+#include "gptossc.h"
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct Buf {
+	char *s;
+	size_t len, cap;
+} Buf;
+
+static void bput(Buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		b->cap = (b->len + n + 1) * 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = 0;
+}
+
+static void bprintf(Buf *b, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void bprintf(Buf *b, const char *f, ...)
+{
+	va_list ap;
+	char *s;
+	va_start(ap, f);
+	if (vasprintf(&s, f, ap) < 0)
+		fatal("out of memory");
+	va_end(ap);
+	bput(b, s, strlen(s));
+	free(s);
+}
+
+/* Replace every @KEY@ of tmpl by the value given for KEY. */
+static char *subst(const char *tmpl, const char **kv)
+{
+	Buf b = { 0 };
+	for (const char *p = tmpl; *p;) {
+		const char *q = strchr(p, '@');
+		if (!q) {
+			bput(&b, p, strlen(p));
+			break;
+		}
+		bput(&b, p, q - p);
+		const char *e = strchr(q + 1, '@');
+		int found = 0;
+		for (int i = 0; e && kv[i]; i += 2)
+			if ((size_t)(e - q - 1) == strlen(kv[i]) && !strncmp(q + 1, kv[i], e - q - 1)) {
+				bput(&b, kv[i + 1], strlen(kv[i + 1]));
+				found = 1;
+				break;
+			}
+		if (found) {
+			p = e + 1;
+		} else {
+			bput(&b, "@", 1);
+			p = q + 1;
+		}
+	}
+	return b.s ? b.s : xstrdup("");
+}
+
+static const char *ctype(int dt)
+{
+	switch (dt) {
+	case RT_F32: return "float";
+	case RT_F64: return "double";
+	case RT_I8: return "int8_t";
+	case RT_U8: case RT_BOOL: return "uint8_t";
+	case RT_I16: return "int16_t";
+	case RT_U16: case RT_F16: case RT_BF16: return "uint16_t";
+	case RT_I32: return "int32_t";
+	case RT_U32: return "uint32_t";
+	case RT_I64: return "int64_t";
+	case RT_U64: return "uint64_t";
+	}
+	return "void";
+}
+
+static char *upper(const char *s)
+{
+	char *u = xstrdup(s);
+	for (char *p = u; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p -= 32;
+	return u;
+}
+
+/* A C expression for the storage of v. */
+static char *where(Value *v)
+{
+	if (!v)
+		return xstrdup("0");
+	v = root(v);
+	switch (v->loc) {
+	case LOC_ARENA: return fmt("A + 0x%llx", (long long)v->off);
+	case LOC_BLOB: return fmt("(void *)(W + 0x%llx)", (long long)v->off);
+	case LOC_INPUT: return fmt("(void *)in[%lld]", (long long)v->off);
+	case LOC_OUTPUT: return fmt("out[%lld]", (long long)v->off);
+	}
+	fatal("internal error: value '%s' has no storage", v->name);
+}
+
+static void emit_call(Buf *b, Call *c)
+{
+	Node *n = c->node;
+	bprintf(b, "\t/* %s '%s':", n->op, n->name);
+	for (int k = c->nin; k < c->nt; k++)
+		if (c->t[k])
+			bprintf(b, "%s %s %s", k > c->nin ? "," : "", c->t[k]->name, shape_str(c->t[k]));
+	bprintf(b, " <-");
+	for (int k = 0; k < c->nin; k++)
+		bprintf(b, "%s %s", k ? "," : "", c->t[k] ? fmt("%s %s", c->t[k]->name, shape_str(c->t[k])) : "-");
+	bprintf(b, " */\n\t{\n");
+	if (c->np) {
+		bprintf(b, "\t\tstatic const int64_t p[] = {");
+		for (int i = 0; i < c->np; i++)
+			bprintf(b, "%s%s%lld", i ? "," : "", i % 16 == 15 ? "\n\t\t\t" : "", (long long)c->p[i]);
+		bprintf(b, "};\n");
+	}
+	bprintf(b, "\t\tvoid *const t[] = {");
+	for (int k = 0; k < c->nt; k++)
+		bprintf(b, "%s%s", k ? ", " : "", where(c->t[k]));
+	if (!c->nt)
+		bprintf(b, "0");
+	bprintf(b, "};\n\t\t%s(t, %s);\n\t}\n", c->kernel, c->np ? "p" : "0");
+}
+
+/* Append a runtime file with its quoted #includes pasted in place, each
+ * file once (rt.h and family headers). */
+static void paste(Buf *b, const char *file, const char **done, int *ndone)
+{
+	for (int i = 0; i < *ndone; i++)
+		if (!strcmp(done[i], file))
+			return;
+	done[(*ndone)++] = file;
+	const char *src = runtime_source(file);
+	bprintf(b, "/* runtime/%s */\n", file);
+	for (const char *p = src; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t len = e ? (size_t)(e - p + 1) : strlen(p);
+		if (!strncmp(p, "#include \"", 10)) {
+			const char *q = strchr(p + 10, '"');
+			paste(b, fmt("%.*s", (int)(q - p - 10), p + 10), done, ndone);
+		} else {
+			bput(b, p, len);
+		}
+		p += len;
+	}
+}
+
+/* The runtime source files the calls need, in alphabetical order. */
+static char *runtime_text(Graph *g)
+{
+	Buf b = { 0 };
+	const char *files[256], *done[512];
+	int nfiles = 0, ndone = 0;
+	for (int c = 0; c < g->ncalls; c++) {
+		const char *f = kernel_file(g->calls[c].kernel);
+		int seen = 0;
+		for (int i = 0; i < nfiles; i++)
+			seen |= !strcmp(files[i], f);
+		if (!seen && nfiles < 256)
+			files[nfiles++] = f;
+	}
+	for (int i = 0; i < nfiles; i++)
+		for (int j = i + 1; j < nfiles; j++)
+			if (strcmp(files[j], files[i]) < 0) {
+				const char *t = files[i];
+				files[i] = files[j];
+				files[j] = t;
+			}
+	paste(&b, "rt.h", done, &ndone);
+	for (int i = 0; i < nfiles; i++)
+		paste(&b, files[i], done, &ndone);
+	return b.s;
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+char *emit_c(Graph *g, const EmitOpts *o, char **header)
+{
+	const char *P = upper(o->prefix), *p = o->prefix;
+	Buf io = { 0 }, params = { 0 }, wrap = { 0 }, body = { 0 };
+	for (int i = 0; i < g->ninputs; i++) {
+		Value *v = g->inputs[i];
+		char *u = upper(v->cname);
+		bprintf(&io, "/* input %d '%s' %s */\n#define %s_IN_%s_NUMEL %lld\n#define %s_IN_%s_DTYPE %d\n",
+			i, v->name, shape_str(v), P, u, (long long)numel(v), P, u, v->dtype);
+		bprintf(&params, ", const %s *%s", ctype(v->dtype), v->cname);
+		bprintf(&wrap, "\tin[%d] = %s;\n", i, v->cname);
+	}
+	for (int i = 0; i < g->noutputs; i++) {
+		Value *v = g->outputs[i];
+		char *u = upper(v->cname);
+		char *nm = g->output_names[i];
+		bprintf(&io, "/* output %d '%s' %s */\n#define %s_OUT_%s_NUMEL %lld\n#define %s_OUT_%s_DTYPE %d\n",
+			i, nm, shape_str(v), P, u, (long long)numel(v), P, u, v->dtype);
+		bprintf(&params, ", %s *%s", ctype(v->dtype), v->cname);
+		bprintf(&wrap, "\tout[%d] = %s;\n", i, v->cname);
+	}
+	for (int i = 0; i < g->ninputs; i++)
+		bprintf(&body, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
+	for (int i = 0; i < g->noutputs; i++)
+		bprintf(&body, "\tif (!out[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
+	for (int c = 0; c < g->ncalls; c++)
+		emit_call(&body, &g->calls[c]);
+	/* outputs that are constants, inputs, views or repeated: copied */
+	for (int i = 0; i < g->noutputs; i++) {
+		Value *v = g->outputs[i];
+		if (v->loc == LOC_OUTPUT && v->off == i && !v->alias)
+			continue;
+		if (nbytes(v))
+			bprintf(&body, "\t/* output '%s' */\n\tmemcpy(out[%d], %s, %lld);\n",
+				g->output_names[i], i, where(v), (long long)nbytes(v));
+	}
+	char hash[32], arena[32], blob[32], nin[16], nout[16], nin1[16], nout1[16], ncalls[16], be[16], bv[16];
+	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)g->hash);
+	snprintf(arena, sizeof arena, "%lld", (long long)g->arena_bytes);
+	snprintf(blob, sizeof blob, "%lld", (long long)g->blob_bytes);
+	snprintf(nin, sizeof nin, "%d", g->ninputs);
+	snprintf(nout, sizeof nout, "%d", g->noutputs);
+	snprintf(nin1, sizeof nin1, "%d", g->ninputs ? g->ninputs : 1);
+	snprintf(nout1, sizeof nout1, "%d", g->noutputs ? g->noutputs : 1);
+	snprintf(ncalls, sizeof ncalls, "%d", g->ncalls);
+	snprintf(be, sizeof be, "%d", BLOB_ENTRY);
+	snprintf(bv, sizeof bv, "%d", BLOB_VERSION);
+	char *guard = fmt("%s_H", P);
+	char *inc = o->out_c ? fmt("#include \"%s.h\"", fmt("%.*s", (int)(strlen(basename_of(o->out_c)) - 2), basename_of(o->out_c)))
+			     : xstrdup("/* (header above) */");
+	char *binname = o->out_c ? fmt("%.*s.bin", (int)(strlen(basename_of(o->out_c)) - 2), basename_of(o->out_c)) : xstrdup("the .bin file");
+	const char *kv[] = {
+		"VERSION", GPTOSSC_VERSION, "SOURCE", basename_of(g->path), "SOURCE_BIN", binname,
+		"P", P, "p", p, "GUARD", guard, "ARENA", arena, "BLOB", blob, "HASH", hash,
+		"NIN", nin, "NOUT", nout, "NIN1", nin1, "NOUT1", nout1, "IOMACROS", io.s ? io.s : "",
+		"RUNPARAMS", params.s ? params.s : "", "RUNWRAP", wrap.s ? wrap.s : "",
+		"BODY", body.s ? body.s : "", "NCALLS", ncalls, "BLOBENTRY", be, "BLOBVERSION", bv,
+		"INCLUDE", inc, "RUNTIME", "", NULL,
+	};
+	*header = subst(runtime_source("model.h.in"), kv);
+	char *c = subst(runtime_source("model.c.in"), kv);
+	/* the runtime goes in last: its text may contain '@' */
+	char *rt = runtime_text(g);
+	char *mark = strstr(c, "/* ---- runtime kernels (from gptossc runtime/) ---- */\n");
+	size_t head = mark - c + strlen("/* ---- runtime kernels (from gptossc runtime/) ---- */\n");
+	return fmt("%.*s%s%s", (int)head, c, rt, c + head);
+}
+
+/* ---- the blob ---- */
+
+static void put64(unsigned char *b, uint64_t x)
+{
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(x >> (8 * i));
+}
+
+static void put32(unsigned char *b, uint32_t x)
+{
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(x >> (8 * i));
+}
+
+static void xwrite(FILE *f, const void *p, size_t n, const char *path)
+{
+	if (n && fwrite(p, 1, n, f) != n)
+		fatal("cannot write %s (disk full?)", path);
+}
+
+static void write_blob_to(Graph *g, FILE *f, const char *path)
+{
+	int64_t hlen = BLOB_HEADER + (int64_t)g->nblob * BLOB_ENTRY;
+	unsigned char *h = xcalloc(hlen, 1);
+	memcpy(h, "NGPTOSC", 8);
+	put32(h + 8, BLOB_VERSION);
+	put32(h + 12, (uint32_t)g->nblob);
+	put64(h + 16, g->hash);
+	put64(h + 24, g->blob_bytes);
+	for (int i = 0; i < g->nblob; i++) {
+		Value *v = g->blobvals[i];
+		unsigned char *e = h + BLOB_HEADER + i * BLOB_ENTRY;
+		strncpy((char *)e, v->name, 47);
+		put32(e + 48, v->dtype);
+		put32(e + 52, v->rank);
+		put64(e + 56, v->off);
+		put64(e + 64, nbytes(v));
+		for (int d = 0; d < v->rank; d++)
+			put64(e + 72 + 8 * d, v->dims[d]);
+	}
+	uint64_t sum = fnv1a(0, h, hlen);
+	put64(h + 32, sum);
+	xwrite(f, h, hlen, path);
+	int64_t pos = hlen;
+	static const unsigned char zero[64];
+	int tty = isatty(2);
+	time_t start = time(NULL);
+	int64_t done = 0;
+	for (int i = 0; i < g->nblob; i++) {
+		Value *v = g->blobvals[i];
+		xwrite(f, zero, v->off - pos, path);
+		pos = v->off;
+		int64_t len = nbytes(v);
+		if (v->data) {
+			xwrite(f, v->data, len, path);
+		} else {
+			/* stream from the external data file, 16 MiB at a time */
+			FILE *in = fopen(v->ext_path, "rb");
+			static unsigned char chunk[16 << 20];
+			if (!in || fseeko(in, v->ext_off, SEEK_SET))
+				fatal("external data of '%s': cannot read %s", v->name, v->ext_path);
+			for (int64_t k = 0; k < len;) {
+				size_t want = len - k < (int64_t)sizeof chunk ? (size_t)(len - k) : sizeof chunk;
+				if (fread(chunk, 1, want, in) != want)
+					fatal("external data of '%s': %s is too short", v->name, v->ext_path);
+				xwrite(f, chunk, want, path);
+				k += want;
+				done += want;
+				if (tty && time(NULL) - start >= 1)
+					fprintf(stderr, "\rgptossc: writing %s: %lld of %lld MB", path,
+						(long long)(pos + k) >> 20, (long long)g->blob_bytes >> 20);
+			}
+			fclose(in);
+		}
+		pos += len;
+	}
+	xwrite(f, zero, g->blob_bytes - pos, path);
+	if (tty && time(NULL) - start >= 1)
+		fprintf(stderr, "\n");
+	(void)done;
+}
+
+void write_blob(Graph *g, const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		fatal("cannot create %s", path);
+	write_blob_to(g, f, path);
+	if (fflush(f) || ferror(f) || fclose(f))
+		fatal("cannot write %s (disk full?)", path);
+}
+
+unsigned char *blob_to_memory(Graph *g, size_t *len)
+{
+	char *s = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&s, &n);
+	write_blob_to(g, f, "memory");
+	fclose(f);
+	*len = n;
+	return (unsigned char *)s;
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		fatal("cannot create %s", path);
+	size_t n = strlen(text);
+	if (fwrite(text, 1, n, f) != n || fflush(f) || fclose(f))
+		fatal("cannot write %s (disk full?)", path);
+}
+
+/* model.c, model.h, model.bin: written as temporaries, renamed at the end. */
+void write_outputs(Graph *g, const EmitOpts *o)
+{
+	size_t n = strlen(o->out_c);
+	if (n < 3 || strcmp(o->out_c + n - 2, ".c"))
+		usage_error("-o wants a file name ending in .c, got '%s'", o->out_c);
+	char *stem = fmt("%.*s", (int)(n - 2), o->out_c);
+	const char *final[3] = { o->out_c, fmt("%s.h", stem), fmt("%s.bin", stem) };
+	char *tmp[3];
+	for (int i = 0; i < 3; i++) {
+		tmp[i] = fmt("%s.tmp%d", final[i], (int)getpid());
+		cleanup_register(tmp[i]);
+	}
+	char *header;
+	char *c = emit_c(g, o, &header);
+	write_text(tmp[0], c);
+	write_text(tmp[1], header);
+	write_blob(g, tmp[2]);
+	for (int i = 0; i < 3; i++) {
+		if (rename(tmp[i], final[i]))
+			fatal("cannot rename %s to %s", tmp[i], final[i]);
+		cleanup_unregister(tmp[i]);
+	}
+}

@@ -1,0 +1,162 @@
+/* main.c: the command line and the pass pipeline.
+ *
+ *   gptossc [options] model.onnx -o model.c    writes model.c, model.h, model.bin
+ *   gptossc run model.onnx -i NAME=FILE.pb ... -O DIR
+ */
+#include "gptossc.h"
+
+static const char usage[] =
+	"usage: gptossc [options] model.onnx -o model.c\n"
+	"       gptossc run [options] model.onnx -i [NAME=]FILE.pb ... -O DIR\n"
+	"\n"
+	"Compiles an ONNX graph to self-contained C: model.c (the kernels it uses and\n"
+	"the model as a sequence of calls), model.h (the API) and model.bin (weights).\n"
+	"\n"
+	"options:\n"
+	"  -o FILE.c           output file; FILE.h and FILE.bin are written beside it\n"
+	"  -n NAME             prefix of every symbol (default: from the output name)\n"
+	"  -d NAME=VALUE       pin the symbolic input dim NAME\n"
+	"  --dump              print the processed graph\n"
+	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify) and stop\n"
+	"  --stats             print node counts, folded constants, weight and arena bytes\n"
+	"  --no-fold           do not evaluate constant subgraphs\n"
+	"  --help, --version\n"
+	"\n"
+	"run options:\n"
+	"  -i [NAME=]FILE.pb   an input as an ONNX TensorProto (NAME defaults to the name inside)\n"
+	"  -O DIR              write each output to DIR/<output name>.pb\n"
+	"  --cc \"CMD\"          build with a system C compiler instead of libtcc\n"
+	"\n"
+	"exit status: 0 success, 1 bad input, 2 usage error\n";
+
+typedef struct Opts {
+	const char *input, *out_c, *prefix, *dump_after;
+	int dump, stats, no_fold;
+	char *pin_names[64];
+	int64_t pin_vals[64];
+	int npins;
+} Opts;
+
+static char *default_prefix(const char *out_c)
+{
+	const char *b = strrchr(out_c, '/');
+	b = b ? b + 1 : out_c;
+	char *s = xstrdup(b);
+	char *dot = strrchr(s, '.');
+	if (dot)
+		*dot = 0;
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
+			*p = '_';
+	if (!*s || (*s >= '0' && *s <= '9'))
+		s = fmt("m_%s", s);
+	return s;
+}
+
+static int valid_prefix(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static void add_pin(Opts *o, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *end;
+	if (!eq || eq == arg || o->npins == 64)
+		usage_error("-d wants NAME=VALUE, got '%s'", arg);
+	long long v = strtoll(eq + 1, &end, 10);
+	if (*end || v < 0 || end == eq + 1)
+		usage_error("-d %s: VALUE must be a non-negative integer", arg);
+	o->pin_names[o->npins] = fmt("%.*s", (int)(eq - arg), arg);
+	o->pin_vals[o->npins++] = v;
+}
+
+/* The pipeline up to a lowered, planned graph. */
+Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int npins,
+		     int no_fold, const char *dump_after)
+{
+	Graph *g = load_model(path, pin_names, pin_vals, npins);
+#define STAGE(name)                                          \
+	if (dump_after && !strcmp(dump_after, name)) {       \
+		dump_graph(g, stdout);                       \
+		exit(0);                                     \
+	}
+	STAGE("load");
+	inline_functions(g);
+	STAGE("inline");
+	check_ops(g);
+	uniquify(g);
+	STAGE("uniquify");
+	infer_and_fold(g, !no_fold);
+	STAGE("fold");
+	STAGE("infer");
+	simplify(g);
+	STAGE("simplify");
+	lower(g);
+	plan(g);
+	if (dump_after)
+		usage_error("--dump-after: unknown pass '%s'", dump_after);
+	return g;
+}
+
+int main(int argc, char **argv)
+{
+	Opts o = { 0 };
+	if (argc > 1 && !strcmp(argv[1], "run"))
+		return run_main(argc - 1, argv + 1);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("gptossc %s\n", GPTOSSC_VERSION);
+			return 0;
+		} else if (!strcmp(a, "-o") || !strcmp(a, "-n") || !strcmp(a, "-d")) {
+			if (i + 1 >= argc)
+				usage_error("%s needs an argument", a);
+			const char *v = argv[++i];
+			if (a[1] == 'o')
+				o.out_c = v;
+			else if (a[1] == 'n')
+				o.prefix = v;
+			else
+				add_pin(&o, v);
+		} else if (!strcmp(a, "--dump")) {
+			o.dump = 1;
+		} else if (!strncmp(a, "--dump-after=", 13)) {
+			o.dump_after = a + 13;
+		} else if (!strcmp(a, "--stats")) {
+			o.stats = 1;
+		} else if (!strcmp(a, "--no-fold")) {
+			o.no_fold = 1;
+		} else if (a[0] == '-' && a[1]) {
+			usage_error("unknown option '%s'", a);
+		} else if (o.input) {
+			usage_error("more than one model given ('%s' and '%s')", o.input, a);
+		} else {
+			o.input = a;
+		}
+	}
+	if (!o.input)
+		usage_error("no model given");
+	if (!o.out_c && !o.dump && !o.stats && !o.dump_after)
+		usage_error("no output given (-o model.c), and neither --dump nor --stats");
+	if (o.prefix && !valid_prefix(o.prefix))
+		usage_error("-n '%s' is not a C identifier", o.prefix);
+	Graph *g = compile_graph(o.input, o.pin_names, o.pin_vals, o.npins, o.no_fold, o.dump_after);
+	if (o.dump)
+		dump_graph(g, stdout);
+	if (o.stats)
+		print_stats(g, stdout);
+	if (o.out_c) {
+		EmitOpts eo = { o.out_c, o.prefix ? o.prefix : default_prefix(o.out_c), 0 };
+		write_outputs(g, &eo);
+	}
+	return 0;
+}

@@ -1,0 +1,177 @@
+/* plan.c: where every tensor lives at run time.
+ *
+ * - Graph inputs and outputs live in the caller's buffers.
+ * - Constants read by kernels go to the weight blob, 64-byte aligned, in
+ *   order of first use (deterministic).
+ * - Every other tensor lives in one arena.  Offsets come from liveness over
+ *   the call sequence: a tensor is allocated (best fit among free blocks)
+ *   at the call that first writes it and released after the call that last
+ *   reads it, as ggml-alloc does.  Views (Reshape and kin) share their
+ *   source's storage and extend its lifetime.
+ */
+#include "gptossc.h"
+
+#define ALIGN 64
+
+static int64_t align_up(int64_t x)
+{
+	return (x + ALIGN - 1) & ~(int64_t)(ALIGN - 1);
+}
+
+Value *root(Value *v)
+{
+	while (v->alias)
+		v = v->alias;
+	return v;
+}
+
+typedef struct Block {
+	int64_t off, size;
+} Block;
+
+typedef struct Arena {
+	Block *free;
+	int nfree, cap;
+	int64_t top;
+} Arena;
+
+static int64_t arena_alloc(Arena *a, int64_t size)
+{
+	size = align_up(size ? size : 1);
+	int best = -1;
+	for (int i = 0; i < a->nfree; i++)
+		if (a->free[i].size >= size && (best < 0 || a->free[i].size < a->free[best].size))
+			best = i;
+	if (best < 0) {
+		/* grow: a free block at the top can be extended */
+		if (a->nfree && a->free[a->nfree - 1].off + a->free[a->nfree - 1].size == a->top) {
+			int64_t off = a->free[a->nfree - 1].off;
+			a->top = off + size;
+			a->nfree--;
+			return off;
+		}
+		int64_t off = a->top;
+		a->top += size;
+		return off;
+	}
+	int64_t off = a->free[best].off;
+	a->free[best].off += size;
+	a->free[best].size -= size;
+	if (!a->free[best].size) {
+		memmove(&a->free[best], &a->free[best + 1], (a->nfree - best - 1) * sizeof(Block));
+		a->nfree--;
+	}
+	return off;
+}
+
+static void arena_release(Arena *a, int64_t off, int64_t size)
+{
+	size = align_up(size ? size : 1);
+	if (a->nfree == a->cap) {
+		a->cap = a->cap ? 2 * a->cap : 64;
+		a->free = xrealloc(a->free, a->cap * sizeof(Block));
+	}
+	int i = 0;
+	while (i < a->nfree && a->free[i].off < off)
+		i++;
+	memmove(&a->free[i + 1], &a->free[i], (a->nfree - i) * sizeof(Block));
+	a->free[i] = (Block){ off, size };
+	a->nfree++;
+	/* merge with neighbours */
+	if (i + 1 < a->nfree && a->free[i].off + a->free[i].size == a->free[i + 1].off) {
+		a->free[i].size += a->free[i + 1].size;
+		memmove(&a->free[i + 1], &a->free[i + 2], (a->nfree - i - 2) * sizeof(Block));
+		a->nfree--;
+	}
+	if (i > 0 && a->free[i - 1].off + a->free[i - 1].size == a->free[i].off) {
+		a->free[i - 1].size += a->free[i].size;
+		memmove(&a->free[i], &a->free[i + 1], (a->nfree - i - 1) * sizeof(Block));
+		a->nfree--;
+	}
+}
+
+void plan(Graph *g)
+{
+	for (int i = 0; i < g->nvalues; i++) {
+		Value *v = g->values[i];
+		v->loc = LOC_NONE;
+		v->first_def = v->last_use = -1;
+	}
+	for (int i = 0; i < g->ninputs; i++) {
+		g->inputs[i]->loc = LOC_INPUT;
+		g->inputs[i]->off = i;
+	}
+	for (int i = 0; i < g->noutputs; i++) {
+		Value *v = g->outputs[i];
+		if (v->output_index == i && !v->is_const && v->input_index < 0 && !v->alias) {
+			v->loc = LOC_OUTPUT;
+			v->off = i;
+		}
+	}
+	/* liveness of roots */
+	for (int c = 0; c < g->ncalls; c++)
+		for (int k = 0; k < g->calls[c].nt; k++) {
+			Value *v = g->calls[c].t[k];
+			if (!v)
+				continue;
+			v = root(v);
+			if (v->first_def < 0)
+				v->first_def = c;
+			v->last_use = c;
+		}
+	/* graph outputs that are views or constants are copied at the end */
+	for (int i = 0; i < g->noutputs; i++) {
+		Value *r = root(g->outputs[i]);
+		if (r->last_use >= 0)
+			r->last_use = g->ncalls;
+	}
+	/* blob: constants in order of first use, then constant graph outputs */
+	g->nblob = 0;
+	g->blobvals = xcalloc(g->nvalues + 1, sizeof(Value *));
+	for (int c = 0; c <= g->ncalls; c++) {
+		int nt = c < g->ncalls ? g->calls[c].nt : g->noutputs;
+		for (int k = 0; k < nt; k++) {
+			Value *v = c < g->ncalls ? g->calls[c].t[k] : g->outputs[k];
+			if (!v)
+				continue;
+			v = root(v);
+			if (!v->is_const || v->loc != LOC_NONE)
+				continue;
+			v->loc = LOC_BLOB;
+			g->blobvals[g->nblob++] = v;
+		}
+	}
+	int64_t boff = align_up(BLOB_HEADER + (int64_t)g->nblob * BLOB_ENTRY);
+	for (int i = 0; i < g->nblob; i++) {
+		g->blobvals[i]->off = boff;
+		boff = align_up(boff + nbytes(g->blobvals[i]));
+	}
+	g->blob_bytes = boff;
+
+	/* arena */
+	Arena a = { 0 };
+	g->tensor_bytes_sum = 0;
+	for (int c = 0; c < g->ncalls; c++) {
+		Call *call = &g->calls[c];
+		for (int k = 0; k < call->nt; k++) {
+			Value *v = call->t[k] ? root(call->t[k]) : NULL;
+			if (!v || v->loc != LOC_NONE)
+				continue;
+			v->loc = LOC_ARENA;
+			v->off = arena_alloc(&a, nbytes(v));
+			g->tensor_bytes_sum += align_up(nbytes(v));
+		}
+		for (int k = 0; k < call->nt; k++) {
+			Value *v = call->t[k] ? root(call->t[k]) : NULL;
+			if (!v || v->loc != LOC_ARENA || v->last_use != c)
+				continue;
+			int dup = 0;
+			for (int j = 0; j < k; j++)
+				dup |= call->t[j] && root(call->t[j]) == v;
+			if (!dup)
+				arena_release(&a, v->off, nbytes(v));
+		}
+	}
+	g->arena_bytes = a.top;
+	free(a.free);
+}

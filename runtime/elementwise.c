@@ -1,0 +1,300 @@
+/* elementwise.c: unary and binary maps, Where, Cast, Clip, copies.
+ *
+ * Broadcasting is resolved by the compiler into per-operand strides over
+ * the output's dims (0 along broadcast axes), with adjacent dims merged, so
+ * the kernels walk a flat index space.  float32 has typed fast paths; every
+ * other dtype goes through double (floats) or int64 (integers).
+ */
+#include "rt.h"
+#include "elementwise.h"
+
+static double rt_unary1(int64_t op, double x, double a, double b)
+{
+	switch (op) {
+	case RT_ABS: return fabs(x);
+	case RT_NEG: return -x;
+	case RT_EXP: return exp(x);
+	case RT_LOG: return log(x);
+	case RT_SQRT: return sqrt(x);
+	case RT_RECIP: return 1.0 / x;
+	case RT_FLOOR: return floor(x);
+	case RT_CEIL: return ceil(x);
+	case RT_ROUND: return nearbyint(x);
+	case RT_SIGN: return x > 0 ? 1 : x < 0 ? -1 : 0;
+	case RT_SIGMOID: return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
+	case RT_TANH: return tanh(x);
+	case RT_RELU: return x > 0 ? x : 0;
+	case RT_ERF: return erf(x);
+	case RT_SIN: return sin(x);
+	case RT_COS: return cos(x);
+	case RT_TAN: return tan(x);
+	case RT_ASIN: return asin(x);
+	case RT_ACOS: return acos(x);
+	case RT_ATAN: return atan(x);
+	case RT_SINH: return sinh(x);
+	case RT_COSH: return cosh(x);
+	case RT_ASINH: return asinh(x);
+	case RT_ACOSH: return acosh(x);
+	case RT_ATANH: return atanh(x);
+	case RT_SOFTPLUS: return x > 30 ? x : log1p(exp(x));
+	case RT_SOFTSIGN: return x / (1.0 + fabs(x));
+	case RT_NOT: return x == 0;
+	case RT_ISNAN: return x != x;
+	case RT_ISINF: return isinf(x) != 0;
+	case RT_ISPOSINF: return isinf(x) && x > 0;
+	case RT_ISNEGINF: return isinf(x) && x < 0;
+	case RT_HARDSIGMOID: { double y = a * x + b; return y < 0 ? 0 : y > 1 ? 1 : y; }
+	case RT_LEAKYRELU: return x >= 0 ? x : a * x;
+	case RT_ELU: return x >= 0 ? x : a * (exp(x) - 1);
+	case RT_SELU: return x > 0 ? b * x : b * (a * exp(x) - a);
+	case RT_CELU: return (x > 0 ? x : 0) + fmin(0.0, a * (exp(x / a) - 1));
+	case RT_THRESHRELU: return x > a ? x : 0;
+	case RT_HARDSWISH: { double y = x / 6 + 0.5; return x * (y < 0 ? 0 : y > 1 ? 1 : y); }
+	case RT_MISH: return x * tanh(x > 30 ? x : log1p(exp(x)));
+	case RT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+	case RT_GELU_TANH: return 0.5 * x * (1 + tanh(sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+	}
+	return 0;
+}
+
+/* t = {x, y}; p = {op, dtype_in, dtype_out, n, a_bits, b_bits} */
+RT_API void rt_unary(void *const *t, const int64_t *p)
+{
+	int64_t op = p[0], di = p[1], dout = p[2], n = p[3], i;
+	double a = rt_bits_f64(p[4]), b = rt_bits_f64(p[5]);
+	if (op == RT_BITNOT || (!rt_is_float(di) && (op == RT_ABS || op == RT_NEG || op == RT_SIGN || op == RT_RELU))) {
+		for (i = 0; i < n; i++) {
+			int64_t x = rt_geti(t[0], di, i);
+			int64_t y = op == RT_BITNOT ? ~x : op == RT_ABS ? (x < 0 ? -x : x)
+				: op == RT_NEG ? -x : op == RT_SIGN ? (x > 0) - (x < 0) : (x > 0 ? x : 0);
+			rt_seti(t[1], dout, i, y);
+		}
+		return;
+	}
+	if (di == RT_F32 && dout == RT_F32) {
+		const float *x = (const float *)t[0];
+		float *y = (float *)t[1];
+		switch (op) {
+		case RT_NEG: for (i = 0; i < n; i++) y[i] = -x[i]; return;
+		case RT_RELU: for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; return;
+		case RT_SQRT: for (i = 0; i < n; i++) y[i] = sqrtf(x[i]); return;
+		case RT_RECIP: for (i = 0; i < n; i++) y[i] = 1.0f / x[i]; return;
+		default: break;
+		}
+		for (i = 0; i < n; i++)
+			y[i] = (float)rt_unary1(op, x[i], a, b);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		rt_setf(t[1], dout, i, rt_unary1(op, rt_getf(t[0], di, i), a, b));
+}
+
+static double rt_binf(int64_t op, double x, double y)
+{
+	switch (op) {
+	case RT_ADD: return x + y;
+	case RT_SUB: return x - y;
+	case RT_MUL: return x * y;
+	case RT_DIV: return x / y;
+	case RT_POW: return pow(x, y);
+	case RT_MOD: { double r = fmod(x, y); return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
+	case RT_FMOD: return fmod(x, y);
+	case RT_MAX: return x != x || y != y ? x + y : x > y ? x : y;
+	case RT_MIN: return x != x || y != y ? x + y : x < y ? x : y;
+	case RT_EQ: return x == y;
+	case RT_LT: return x < y;
+	case RT_GT: return x > y;
+	case RT_LE: return x <= y;
+	case RT_GE: return x >= y;
+	case RT_AND: return (x != 0) && (y != 0);
+	case RT_OR: return (x != 0) || (y != 0);
+	case RT_XOR: return (x != 0) != (y != 0);
+	case RT_PRELU: return x < 0 ? x * y : x;
+	}
+	return 0;
+}
+
+static int64_t rt_bini(int64_t op, int64_t x, int64_t y, int64_t dt)
+{
+	int bits = rt_dtype_size(dt) * 8;
+	switch (op) {
+	case RT_ADD: return (int64_t)((uint64_t)x + (uint64_t)y);
+	case RT_SUB: return (int64_t)((uint64_t)x - (uint64_t)y);
+	case RT_MUL: return (int64_t)((uint64_t)x * (uint64_t)y);
+	case RT_DIV:
+		if (!y) return 0;
+		if (dt == RT_U64) return (int64_t)((uint64_t)x / (uint64_t)y);
+		return x / y;
+	case RT_POW: { int64_t r = 1; while (y-- > 0) r *= x; return r; }
+	case RT_MOD: {
+		int64_t r;
+		if (!y) return 0;
+		if (dt == RT_U64) return (int64_t)((uint64_t)x % (uint64_t)y);
+		r = x % y;
+		return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r;
+	}
+	case RT_FMOD: return y ? x % y : 0;
+	case RT_MAX: return dt == RT_U64 ? ((uint64_t)x > (uint64_t)y ? x : y) : x > y ? x : y;
+	case RT_MIN: return dt == RT_U64 ? ((uint64_t)x < (uint64_t)y ? x : y) : x < y ? x : y;
+	case RT_EQ: return x == y;
+	case RT_LT: return dt == RT_U64 ? (uint64_t)x < (uint64_t)y : x < y;
+	case RT_GT: return dt == RT_U64 ? (uint64_t)x > (uint64_t)y : x > y;
+	case RT_LE: return dt == RT_U64 ? (uint64_t)x <= (uint64_t)y : x <= y;
+	case RT_GE: return dt == RT_U64 ? (uint64_t)x >= (uint64_t)y : x >= y;
+	case RT_AND: return x && y;
+	case RT_OR: return x || y;
+	case RT_XOR: return !x != !y;
+	case RT_SHL: return y >= bits ? 0 : (int64_t)((uint64_t)x << y);
+	case RT_SHR: return y >= bits ? 0 : (int64_t)((uint64_t)x >> y);
+	case RT_BITAND: return x & y;
+	case RT_BITOR: return x | y;
+	case RT_BITXOR: return x ^ y;
+	case RT_PRELU: return x < 0 ? x * y : x;
+	}
+	return 0;
+}
+
+static void rt_binary_f32(int64_t op, float *y, const float *a, const float *b, int64_t n, int64_t sa, int64_t sb)
+{
+	int64_t i;
+#define RT_LOOP(expr) for (i = 0; i < n; i++) { float x0 = a[i * sa], x1 = b[i * sb]; y[i] = (expr); } return
+	if (sa == 1 && sb == 1) {
+		switch (op) {
+		case RT_ADD: for (i = 0; i < n; i++) y[i] = a[i] + b[i]; return;
+		case RT_SUB: for (i = 0; i < n; i++) y[i] = a[i] - b[i]; return;
+		case RT_MUL: for (i = 0; i < n; i++) y[i] = a[i] * b[i]; return;
+		case RT_DIV: for (i = 0; i < n; i++) y[i] = a[i] / b[i]; return;
+		}
+	}
+	switch (op) {
+	case RT_ADD: RT_LOOP(x0 + x1);
+	case RT_SUB: RT_LOOP(x0 - x1);
+	case RT_MUL: RT_LOOP(x0 * x1);
+	case RT_DIV: RT_LOOP(x0 / x1);
+	default: RT_LOOP((float)rt_binf(op, x0, x1));
+	}
+#undef RT_LOOP
+}
+
+/* t = {a, b, y}; p = {op, dtype_a, dtype_b, dtype_out, nd, dims[nd], sa[nd], sb[nd]}
+ * Strides in elements; the innermost dim is walked by a flat loop. */
+RT_API void rt_binary(void *const *t, const int64_t *p)
+{
+	int64_t op = p[0], da = p[1], db = p[2], dout = p[3], nd = p[4];
+	const int64_t *dims = p + 5, *sa = dims + nd, *sb = sa + nd;
+	int64_t idx[RT_MAXDIM] = { 0 }, oa = 0, ob = 0, oy = 0, total = 1, inner, k, i;
+	int isf = rt_is_float(da) || rt_is_float(db);
+	for (k = 0; k < nd; k++)
+		total *= dims[k];
+	if (!total)
+		return;
+	inner = nd ? dims[nd - 1] : 1;
+	for (oy = 0; oy < total; oy += inner) {
+		int64_t ia = nd ? sa[nd - 1] : 0, ib = nd ? sb[nd - 1] : 0;
+		if (da == RT_F32 && db == RT_F32 && dout == RT_F32) {
+			rt_binary_f32(op, (float *)t[2] + oy, (const float *)t[0] + oa, (const float *)t[1] + ob, inner, ia, ib);
+		} else if (isf) {
+			for (i = 0; i < inner; i++)
+				rt_setf(t[2], dout, oy + i, rt_binf(op, rt_getf(t[0], da, oa + i * ia), rt_getf(t[1], db, ob + i * ib)));
+		} else {
+			for (i = 0; i < inner; i++)
+				rt_seti(t[2], dout, oy + i, rt_bini(op, rt_geti(t[0], da, oa + i * ia), rt_geti(t[1], db, ob + i * ib), da));
+		}
+		if (nd > 1) {
+			idx[nd - 1] = inner - 1;
+			oa += (inner - 1) * ia;
+			ob += (inner - 1) * ib;
+			rt_next(nd, dims, idx, &oa, sa, &ob, sb, 0, 0);
+		}
+	}
+}
+
+/* t = {cond, x, y, out}; p = {dtype, nd, dims[nd], sc[nd], sx[nd], sy[nd]} */
+RT_API void rt_where(void *const *t, const int64_t *p)
+{
+	int64_t dt = p[0], nd = p[1], es = rt_dtype_size(dt);
+	const int64_t *dims = p + 2, *sc = dims + nd, *sx = sc + nd, *sy = sx + nd;
+	int64_t idx[RT_MAXDIM] = { 0 }, total = 1, k, i, oc = 0, ox = 0, oy = 0;
+	const uint8_t *c = (const uint8_t *)t[0];
+	const char *x = (const char *)t[1], *y = (const char *)t[2];
+	char *o = (char *)t[3];
+	for (k = 0; k < nd; k++)
+		total *= dims[k];
+	for (i = 0; i < total; i++) {
+		memcpy(o + i * es, c[oc] ? x + ox * es : y + oy * es, es);
+		rt_next(nd, dims, idx, &oc, sc, &ox, sx, &oy, sy);
+	}
+}
+
+/* t = {x, y}; p = {dtype_in, dtype_out, n} */
+RT_API void rt_cast(void *const *t, const int64_t *p)
+{
+	int64_t di = p[0], dout = p[1], n = p[2], i;
+	if (di == dout) {
+		memcpy(t[1], t[0], n * rt_dtype_size(di));
+		return;
+	}
+	if (di == RT_BF16 && dout == RT_F32) {
+		const uint16_t *x = (const uint16_t *)t[0];
+		float *y = (float *)t[1];
+		for (i = 0; i < n; i++)
+			y[i] = rt_bf16_f32(x[i]);
+		return;
+	}
+	if (rt_is_float(di) && dout != RT_BOOL && !rt_is_float(dout)) {
+		for (i = 0; i < n; i++)
+			rt_seti(t[1], dout, i, rt_geti(t[0], di, i));
+	} else if (rt_is_float(di) || rt_is_float(dout) || dout == RT_BOOL) {
+		for (i = 0; i < n; i++) {
+			double v = rt_getf(t[0], di, i);
+			if (dout == RT_F16 || dout == RT_BF16) {
+				/* double -> f16/bf16 directly would round twice through f32 for f64 inputs */
+				rt_setf(t[1], dout, i, v);
+			} else {
+				rt_setf(t[1], dout, i, v);
+			}
+		}
+	} else {
+		for (i = 0; i < n; i++)
+			rt_seti(t[1], dout, i, rt_geti(t[0], di, i));
+	}
+}
+
+/* t = {x, min or 0, max or 0, y}; p = {dtype, n} */
+RT_API void rt_clip(void *const *t, const int64_t *p)
+{
+	int64_t dt = p[0], n = p[1], i;
+	if (dt == RT_F32) {
+		const float *x = (const float *)t[0];
+		float *y = (float *)t[3];
+		float lo = t[1] ? *(const float *)t[1] : -INFINITY, hi = t[2] ? *(const float *)t[2] : INFINITY;
+		for (i = 0; i < n; i++) {
+			float v = x[i];
+			v = v < lo ? lo : v;
+			y[i] = v > hi ? hi : v;
+		}
+		return;
+	}
+	if (rt_is_float(dt)) {
+		double lo = t[1] ? rt_getf(t[1], dt, 0) : -INFINITY, hi = t[2] ? rt_getf(t[2], dt, 0) : INFINITY;
+		for (i = 0; i < n; i++) {
+			double v = rt_getf(t[0], dt, i);
+			v = v < lo ? lo : v;
+			rt_setf(t[3], dt, i, v > hi ? hi : v);
+		}
+	} else {
+		int64_t lo = t[1] ? rt_geti(t[1], dt, 0) : INT64_MIN, hi = t[2] ? rt_geti(t[2], dt, 0) : INT64_MAX;
+		for (i = 0; i < n; i++) {
+			int64_t v = rt_geti(t[0], dt, i);
+			v = v < lo ? lo : v;
+			rt_seti(t[3], dt, i, v > hi ? hi : v);
+		}
+	}
+}
+
+/* t = {x, y}; p = {bytes} */
+RT_API void rt_copy(void *const *t, const int64_t *p)
+{
+	if (t[1] != t[0])
+		memmove(t[1], t[0], (size_t)p[0]);
+}

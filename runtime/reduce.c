@@ -1,0 +1,2 @@
+/* reduce.c: reductions, Softmax, TopK, normalisations. */
+#include "rt.h"
