@@ -107,6 +107,7 @@ static void write_tensor_pb(const char *path, const char *name, Value *v, void *
 int run_main(int argc, char **argv)
 {
 	const char *model = NULL, *outdir = NULL, *cc = NULL;
+	int by_index = 0;
 	const char *in_names[64], *in_files[64];
 	int nin = 0;
 	char *pin_names[64];
@@ -124,6 +125,8 @@ int run_main(int argc, char **argv)
 			in_files[nin++] = eq ? eq + 1 : v;
 		} else if (!strcmp(a, "-O")) {
 			outdir = argv[++i];
+		} else if (!strcmp(a, "--by-index")) {
+			by_index = 1;
 		} else if (!strcmp(a, "--cc")) {
 			cc = argv[++i];
 		} else if (!strcmp(a, "-d")) {
@@ -133,7 +136,8 @@ int run_main(int argc, char **argv)
 			pin_names[npins] = fmt("%.*s", (int)(eq - v), v);
 			pin_vals[npins++] = atoll(eq + 1);
 		} else if (!strcmp(a, "--help")) {
-			printf("usage: gptossc run model.onnx -i [NAME=]FILE.pb ... -O DIR [--cc \"CMD\"] [-d NAME=VALUE]\n");
+			printf("usage: gptossc run model.onnx -i [NAME=]FILE.pb ... -O DIR [--by-index] [--cc \"CMD\"] [-d NAME=VALUE]\n"
+			       "  --by-index   name output files output_<i>.pb (the node tests' layout)\n");
 			return 0;
 		} else if (a[0] == '-') {
 			usage_error("run: unknown option '%s'", a);
@@ -214,6 +218,8 @@ int run_main(int argc, char **argv)
 		for (char *p = fn; *p; p++)
 			if (*p == '/')
 				*p = '_';
+		if (by_index)
+			fn = fmt("output_%d", i);
 		write_tensor_pb(fmt("%s/%s.pb", outdir, fn), g->output_names[i], g->outputs[i], outputs[i]);
 	}
 	return 0;
