@@ -265,6 +265,30 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 	return fmt("%.*s%s%s", (int)head, c, rt, c + head);
 }
 
+/* The generation driver of --main: the model must take token ids [T]
+ * (int32 or int64) and give logits [T,V] first. */
+static char *emit_main(Graph *g, const EmitOpts *o, const char *stem)
+{
+	Value *in = g->ninputs == 1 ? g->inputs[0] : NULL, *out = g->noutputs ? g->outputs[0] : NULL;
+	if (!in || in->rank != 1 || (in->dtype != RT_I32 && in->dtype != RT_I64))
+		fatal("--main needs a model with one input of token ids [T] (int32 or int64)");
+	if (!out || out->rank != 2 || out->dtype != RT_F32 || out->dims[0] != in->dims[0])
+		fatal("--main needs the first output to be float logits [T,V]");
+	Buf alloc = { 0 };
+	for (int i = 0; i < g->noutputs; i++)
+		bprintf(&alloc, "\touts[%d] = malloc(%lld);\n", i, (long long)(nbytes(g->outputs[i]) + 64));
+	char t[32], v[32], nout[16];
+	snprintf(t, sizeof t, "%lld", (long long)in->dims[0]);
+	snprintf(v, sizeof v, "%lld", (long long)out->dims[1]);
+	snprintf(nout, sizeof nout, "%d", g->noutputs);
+	const char *kv[] = {
+		"VERSION", GPTOSSC_VERSION, "SOURCE", basename_of(g->path), "SOURCE_BIN", fmt("%s.bin", basename_of(stem)),
+		"HEADER", fmt("%s.h", basename_of(stem)), "P", upper(o->prefix), "p", o->prefix, "T", t, "V", v,
+		"NOUT", nout, "OUTALLOC", alloc.s, "TOKTYPE", in->dtype == RT_I32 ? "int32_t" : "int64_t", NULL,
+	};
+	return subst(runtime_source("main.c.in"), kv);
+}
+
 /* ---- the blob ---- */
 
 static void put64(unsigned char *b, uint64_t x)
@@ -385,9 +409,10 @@ void write_outputs(Graph *g, const EmitOpts *o)
 	if (n < 3 || strcmp(o->out_c + n - 2, ".c"))
 		usage_error("-o wants a file name ending in .c, got '%s'", o->out_c);
 	char *stem = fmt("%.*s", (int)(n - 2), o->out_c);
-	const char *final[3] = { o->out_c, fmt("%s.h", stem), fmt("%s.bin", stem) };
-	char *tmp[3];
-	for (int i = 0; i < 3; i++) {
+	const char *final[4] = { o->out_c, fmt("%s.h", stem), fmt("%s.bin", stem), fmt("%s_main.c", stem) };
+	char *tmp[4];
+	int nfiles = o->with_main ? 4 : 3;
+	for (int i = 0; i < nfiles; i++) {
 		tmp[i] = fmt("%s.tmp%d", final[i], (int)getpid());
 		cleanup_register(tmp[i]);
 	}
@@ -396,7 +421,9 @@ void write_outputs(Graph *g, const EmitOpts *o)
 	write_text(tmp[0], c);
 	write_text(tmp[1], header);
 	write_blob(g, tmp[2]);
-	for (int i = 0; i < 3; i++) {
+	if (o->with_main)
+		write_text(tmp[3], emit_main(g, o, stem));
+	for (int i = 0; i < nfiles; i++) {
 		if (rename(tmp[i], final[i]))
 			fatal("cannot rename %s to %s", tmp[i], final[i]);
 		cleanup_unregister(tmp[i]);

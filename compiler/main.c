@@ -20,6 +20,7 @@ static const char usage[] =
 	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify) and stop\n"
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
+	"  --main              also write FILE_main.c, a greedy generation driver\n"
 	"  --help, --version\n"
 	"\n"
 	"run options:\n"
@@ -31,7 +32,7 @@ static const char usage[] =
 
 typedef struct Opts {
 	const char *input, *out_c, *prefix, *dump_after;
-	int dump, stats, no_fold;
+	int dump, stats, no_fold, with_main;
 	char *pin_names[64];
 	int64_t pin_vals[64];
 	int npins;
@@ -133,6 +134,8 @@ int main(int argc, char **argv)
 			o.dump_after = a + 13;
 		} else if (!strcmp(a, "--stats")) {
 			o.stats = 1;
+		} else if (!strcmp(a, "--main")) {
+			o.with_main = 1;
 		} else if (!strcmp(a, "--no-fold")) {
 			o.no_fold = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -155,7 +158,7 @@ int main(int argc, char **argv)
 	if (o.stats)
 		print_stats(g, stdout);
 	if (o.out_c) {
-		EmitOpts eo = { o.out_c, o.prefix ? o.prefix : default_prefix(o.out_c), 0 };
+		EmitOpts eo = { o.out_c, o.prefix ? o.prefix : default_prefix(o.out_c), o.with_main };
 		write_outputs(g, &eo);
 	}
 	return 0;
