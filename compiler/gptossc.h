@@ -211,6 +211,7 @@ typedef struct EmitOpts {
 	const char *out_c;  /* model.c */
 	const char *prefix; /* -n NAME */
 	int with_main;
+	int embed_weights, static_arena;
 } EmitOpts;
 char *emit_c(Graph *g, const EmitOpts *o, char **header);
 void write_outputs(Graph *g, const EmitOpts *o);

@@ -21,6 +21,9 @@ static const char usage[] =
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
 	"  --main              also write FILE_main.c, a greedy generation driver\n"
+	"  --embed-weights     also write FILE_blob.c (or .S with .incbin for big blobs):\n"
+	"                      the blob as const data, NAME_blob_data, for targets without files\n"
+	"  --static-arena      define the arena as a static buffer NAME_arena_data in FILE.c\n"
 	"  --help, --version\n"
 	"\n"
 	"run options:\n"
@@ -32,7 +35,7 @@ static const char usage[] =
 
 typedef struct Opts {
 	const char *input, *out_c, *prefix, *dump_after;
-	int dump, stats, no_fold, with_main;
+	int dump, stats, no_fold, with_main, embed_weights, static_arena;
 	char *pin_names[64];
 	int64_t pin_vals[64];
 	int npins;
@@ -134,6 +137,10 @@ int main(int argc, char **argv)
 			o.dump_after = a + 13;
 		} else if (!strcmp(a, "--stats")) {
 			o.stats = 1;
+		} else if (!strcmp(a, "--embed-weights")) {
+			o.embed_weights = 1;
+		} else if (!strcmp(a, "--static-arena")) {
+			o.static_arena = 1;
 		} else if (!strcmp(a, "--main")) {
 			o.with_main = 1;
 		} else if (!strcmp(a, "--no-fold")) {
@@ -158,7 +165,8 @@ int main(int argc, char **argv)
 	if (o.stats)
 		print_stats(g, stdout);
 	if (o.out_c) {
-		EmitOpts eo = { o.out_c, o.prefix ? o.prefix : default_prefix(o.out_c), o.with_main };
+		EmitOpts eo = { o.out_c, o.prefix ? o.prefix : default_prefix(o.out_c), o.with_main,
+				o.embed_weights, o.static_arena };
 		write_outputs(g, &eo);
 	}
 	return 0;

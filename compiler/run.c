@@ -184,7 +184,7 @@ int run_main(int argc, char **argv)
 			fatal("no value given for input '%s' %s (use -i %s=FILE.pb)", g->inputs[i]->name,
 			      shape_str(g->inputs[i]), g->inputs[i]->name);
 
-	EmitOpts eo = { NULL, "m", 0 };
+	EmitOpts eo = { .out_c = NULL, .prefix = "m" };
 	char *header;
 	char *body = emit_c(g, &eo, &header);
 	char *code = fmt("%s\n%s", header, body);

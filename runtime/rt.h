@@ -36,6 +36,12 @@
 #define RT_API /* the generated code defines it as static */
 #endif
 
+#if defined(__GNUC__) || defined(__TINYC__)
+#define RT_INLINE static inline __attribute__((unused))
+#else
+#define RT_INLINE static inline
+#endif
+
 /* Generic element accessors are called, not inlined: inlined into every
  * typed loop their switches make compile time explode. */
 #if defined(__GNUC__) || defined(__TINYC__)
@@ -52,7 +58,7 @@ enum {
 
 typedef void (*rt_kernel)(void *const *t, const int64_t *p);
 
-static inline int rt_dtype_size(int64_t dt)
+RT_INLINE int rt_dtype_size(int64_t dt)
 {
 	switch (dt) {
 	case RT_U8: case RT_I8: case RT_BOOL: return 1;
@@ -63,27 +69,27 @@ static inline int rt_dtype_size(int64_t dt)
 	}
 }
 
-static inline int rt_is_float(int64_t dt)
+RT_INLINE int rt_is_float(int64_t dt)
 {
 	return dt == RT_F32 || dt == RT_F64 || dt == RT_F16 || dt == RT_BF16;
 }
 
 /* float <-> bit patterns, for floats passed in p[] */
-static inline double rt_bits_f64(int64_t b)
+RT_INLINE double rt_bits_f64(int64_t b)
 {
 	double d;
 	memcpy(&d, &b, sizeof d);
 	return d;
 }
 
-static inline int64_t rt_f64_bits(double d)
+RT_INLINE int64_t rt_f64_bits(double d)
 {
 	int64_t b;
 	memcpy(&b, &d, sizeof b);
 	return b;
 }
 
-static inline float rt_bf16_f32(uint16_t h)
+RT_INLINE float rt_bf16_f32(uint16_t h)
 {
 	uint32_t u = (uint32_t)h << 16;
 	float f;
@@ -92,7 +98,7 @@ static inline float rt_bf16_f32(uint16_t h)
 }
 
 /* round to nearest even, NaN kept quiet */
-static inline uint16_t rt_f32_bf16(float f)
+RT_INLINE uint16_t rt_f32_bf16(float f)
 {
 	uint32_t u;
 	memcpy(&u, &f, 4);
@@ -102,7 +108,7 @@ static inline uint16_t rt_f32_bf16(float f)
 	return (uint16_t)(u >> 16);
 }
 
-static inline float rt_f16_f32(uint16_t h)
+RT_INLINE float rt_f16_f32(uint16_t h)
 {
 	uint32_t s = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff, u;
 	float f;
@@ -118,7 +124,7 @@ static inline float rt_f16_f32(uint16_t h)
 	return f;
 }
 
-static inline uint16_t rt_f32_f16(float f)
+RT_INLINE uint16_t rt_f32_f16(float f)
 {
 	uint32_t u, s, m;
 	int e;
@@ -249,7 +255,7 @@ RT_SLOW void rt_seti(void *b, int64_t dt, int64_t i, int64_t v)
 
 /* Walk an N-d index space: advance idx (row-major) and return the offsets of
  * up to three operands with their strides.  Used by the general loops. */
-static inline void rt_next(int64_t nd, const int64_t *dims, int64_t *idx,
+RT_INLINE void rt_next(int64_t nd, const int64_t *dims, int64_t *idx,
 			   int64_t *o0, const int64_t *s0,
 			   int64_t *o1, const int64_t *s1,
 			   int64_t *o2, const int64_t *s2)
