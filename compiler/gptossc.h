@@ -75,6 +75,7 @@ struct Node {
 	const OpDef *def;
 	int dead;
 	int alias; /* output 0 may share input 0's storage (set by infer) */
+	char *aux; /* fused nodes: what the pattern matched (fuse.c) */
 };
 
 struct Graph {
@@ -174,6 +175,9 @@ int fold_node(Graph *g, Node *n);
 
 /* simplify.c */
 void simplify(Graph *g);
+
+/* fuse.c */
+void fuse(Graph *g);
 
 /* lower.c */
 struct Call {

@@ -101,6 +101,8 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	STAGE("infer");
 	simplify(g);
 	STAGE("simplify");
+	fuse(g);
+	STAGE("fuse");
 	lower(g);
 	plan(g);
 	if (dump_after)
