@@ -67,10 +67,19 @@ void print_stats(Graph *g, FILE *f)
 		(long long)g->folded_bytes);
 	for (int i = 0; i < nops; i++)
 		fprintf(f, "  %-20s %ld\n", ops[i], (long)(intptr_t)map_get(&counts, ops[i]));
-	int64_t by[32] = { 0 };
-	for (int i = 0; i < g->nblob; i++)
-		by[g->blobvals[i]->dtype & 31] += nbytes(g->blobvals[i]);
-	fprintf(f, "weights: %d tensors, blob %lld bytes\n", g->nblob, (long long)g->blob_bytes);
+	int64_t by[32] = { 0 }, mx = 0, model_bytes = 0;
+	for (int i = 0; i < g->nblob; i++) {
+		Value *v = g->blobvals[i];
+		model_bytes += nbytes(v);
+		if (v->wfmt == FMT_MXFP4)
+			mx += stored_bytes(v);
+		else
+			by[(v->wfmt ? v->wfmt : v->dtype) & 31] += stored_bytes(v);
+	}
+	fprintf(f, "weights: %d tensors, blob %lld bytes (%lld as in the model)\n", g->nblob,
+		(long long)g->blob_bytes, (long long)model_bytes);
+	if (mx)
+		fprintf(f, "  %-6s %lld bytes\n", "mxfp4", (long long)mx);
 	for (int d = 0; d < 32; d++)
 		if (by[d])
 			fprintf(f, "  %-6s %lld bytes\n", dtype_name(d), (long long)by[d]);

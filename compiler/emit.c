@@ -341,6 +341,47 @@ static void xwrite(FILE *f, const void *p, size_t n, const char *path)
 		fatal("cannot write %s (disk full?)", path);
 }
 
+/* Streams tensors into the blob, converting to their weight format. */
+typedef struct BlobWriter {
+	FILE *f;
+	const char *path;
+	int64_t pos, total;
+	int tty;
+	time_t start;
+	unsigned char *conv;
+	int wfmt;
+} BlobWriter;
+
+static void pad_to(BlobWriter *w, int64_t off)
+{
+	static const unsigned char zero[64];
+	while (w->pos < off) {
+		int64_t n = off - w->pos < 64 ? off - w->pos : 64;
+		xwrite(w->f, zero, n, w->path);
+		w->pos += n;
+	}
+}
+
+static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
+{
+	BlobWriter *w = ctx;
+	(void)off;
+	if (!w->wfmt) {
+		xwrite(w->f, data, len, w->path);
+		w->pos += len;
+	} else {
+		int64_t n = len / 4, out = w->wfmt == RT_BF16 ? 2 * n : n / 32 * 17;
+		w->conv = xrealloc(w->conv, out + 1);
+		encode_chunk(w->wfmt, data, n, w->conv);
+		xwrite(w->f, w->conv, out, w->path);
+		w->pos += out;
+	}
+	if (w->tty && time(NULL) - w->start >= 1)
+		fprintf(stderr, "\rgptossc: writing %s: %lld of %lld MB", w->path, (long long)w->pos >> 20,
+			(long long)w->total >> 20);
+	return 0;
+}
+
 static void write_blob_to(Graph *g, FILE *f, const char *path)
 {
 	int64_t hlen = BLOB_HEADER + (int64_t)g->nblob * BLOB_ENTRY;
@@ -353,54 +394,29 @@ static void write_blob_to(Graph *g, FILE *f, const char *path)
 	for (int i = 0; i < g->nblob; i++) {
 		Value *v = g->blobvals[i];
 		unsigned char *e = h + BLOB_HEADER + i * BLOB_ENTRY;
-		strncpy((char *)e, v->name, 47);
+		strncpy((char *)e, v->name, 43);
 		put32(e + 48, v->dtype);
 		put32(e + 52, v->rank);
 		put64(e + 56, v->off);
-		put64(e + 64, nbytes(v));
+		put64(e + 64, stored_bytes(v));
+		put32(e + 44, v->wfmt && v->wfmt != v->dtype ? v->wfmt : v->dtype); /* stored format */
 		for (int d = 0; d < v->rank; d++)
 			put64(e + 72 + 8 * d, v->dims[d]);
 	}
 	uint64_t sum = fnv1a(0, h, hlen);
 	put64(h + 32, sum);
 	xwrite(f, h, hlen, path);
-	int64_t pos = hlen;
-	static const unsigned char zero[64];
-	int tty = isatty(2);
-	time_t start = time(NULL);
-	int64_t done = 0;
+	BlobWriter w = { f, path, hlen, g->blob_bytes, isatty(2), time(NULL), NULL, 0 };
 	for (int i = 0; i < g->nblob; i++) {
 		Value *v = g->blobvals[i];
-		xwrite(f, zero, v->off - pos, path);
-		pos = v->off;
-		int64_t len = nbytes(v);
-		if (v->data) {
-			xwrite(f, v->data, len, path);
-		} else {
-			/* stream from the external data file, 16 MiB at a time */
-			FILE *in = fopen(v->ext_path, "rb");
-			static unsigned char chunk[16 << 20];
-			if (!in || fseeko(in, v->ext_off, SEEK_SET))
-				fatal("external data of '%s': cannot read %s", v->name, v->ext_path);
-			for (int64_t k = 0; k < len;) {
-				size_t want = len - k < (int64_t)sizeof chunk ? (size_t)(len - k) : sizeof chunk;
-				if (fread(chunk, 1, want, in) != want)
-					fatal("external data of '%s': %s is too short", v->name, v->ext_path);
-				xwrite(f, chunk, want, path);
-				k += want;
-				done += want;
-				if (tty && time(NULL) - start >= 1)
-					fprintf(stderr, "\rgptossc: writing %s: %lld of %lld MB", path,
-						(long long)(pos + k) >> 20, (long long)g->blob_bytes >> 20);
-			}
-			fclose(in);
-		}
-		pos += len;
+		pad_to(&w, v->off);
+		w.wfmt = v->wfmt && v->wfmt != v->dtype ? v->wfmt : 0;
+		const_chunks(g, v, put_chunk, &w);
 	}
-	xwrite(f, zero, g->blob_bytes - pos, path);
-	if (tty && time(NULL) - start >= 1)
+	pad_to(&w, g->blob_bytes);
+	if (w.tty && time(NULL) - w.start >= 1)
 		fprintf(stderr, "\n");
-	(void)done;
+	free(w.conv);
 }
 
 void write_blob(Graph *g, const char *path)

@@ -8,8 +8,22 @@
  * reader, the pair becomes one rt_moe_gemv call that reads the selected
  * rows of W in place: y[i,:] = W[idx[i]] @ x[j(i),:].
  * Both GPT-OSS equations fit: "tkoh,th->tko" and "tkhi,tki->tkh".
+ *
+ * Linear layers.  Gemm(x, W) or MatMul(x, W) with a constant W, and the
+ * bias Add that exporters write as a separate node (Gemm with beta=0, then
+ * Add(b)), become one rt_linear call.
+ *
+ * Weight formats (--weights).  A weight read only by these fused kernels
+ * may be stored compressed in the blob and decoded in registers:
+ *   auto  the smallest exactly lossless format: MXFP4 (blocks of 32 along
+ *         the reduction axis: e2m1 codes and a power-of-two scale) when
+ *         every block is exactly representable (MoE experts), else bf16
+ *         when every value is, else f32;
+ *   bf16  bf16 for every such weight (lossy where values are not bf16);
+ *   f32   as in the model.
  */
 #include "gptossc.h"
+#include <math.h>
 
 /* "ab,cd->e" without spaces or ellipsis, two operands; 0 if not that form */
 static int split_equation(const char *eq, char *a, char *b, char *out)
@@ -31,13 +45,123 @@ static int split_equation(const char *eq, char *a, char *b, char *out)
 	return 1;
 }
 
+int g_weights_mode = WEIGHTS_AUTO;
+
+/* ---- weight formats ---- */
+
+static const float e2m1[16] = { 0, .5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -.5f, -1, -1.5f, -2, -3, -4, -6 };
+
+/* e2m1 code of v, or -1 if v is not one */
+static int e2m1_code(float v)
+{
+	for (int c = 0; c < 16; c++)
+		if (e2m1[c] == v && (v != 0 || signbit(v) == signbit(e2m1[c])))
+			return c;
+	return -1;
+}
+
+/* the block's scale exponent (2^k), or INT32_MIN if not exactly representable */
+static int mxfp4_exponent(const float *x)
+{
+	float amax = 0;
+	for (int j = 0; j < 32; j++)
+		amax = fmaxf(amax, fabsf(x[j]));
+	if (amax == 0)
+		return 0;
+	if (!isfinite(amax))
+		return INT32_MIN;
+	int k = (int)ceil(log2(amax / 6.0));
+	for (int kk = k; kk <= k + 1; kk++) {
+		if (kk < -127 || kk > 127)
+			continue;
+		int ok = 1;
+		for (int j = 0; j < 32 && ok; j++)
+			ok = e2m1_code(ldexpf(x[j], -kk)) >= 0;
+		if (ok)
+			return kk;
+	}
+	return INT32_MIN;
+}
+
+void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
+{
+	if (wfmt == RT_BF16) {
+		for (int64_t i = 0; i < n; i++) {
+			uint16_t h = rt_f32_bf16(src[i]);
+			memcpy(dst + 2 * i, &h, 2);
+		}
+		return;
+	}
+	for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 17) {
+		int k = mxfp4_exponent(src);
+		dst[0] = (unsigned char)(k + 127);
+		for (int j = 0; j < 16; j++)
+			dst[1 + j] = (unsigned char)(e2m1_code(ldexpf(src[j], -k)) | e2m1_code(ldexpf(src[j + 16], -k)) << 4);
+	}
+}
+
+static int scan_bf16(void *ctx, const void *data, int64_t off, int64_t len)
+{
+	(void)ctx;
+	(void)off;
+	const float *f = data;
+	for (int64_t i = 0; i < len / 4; i++)
+		if (rt_bf16_f32(rt_f32_bf16(f[i])) != f[i] && f[i] == f[i])
+			return 1;
+	return 0;
+}
+
+static int scan_mxfp4(void *ctx, const void *data, int64_t off, int64_t len)
+{
+	(void)ctx;
+	(void)off;
+	for (int64_t b = 0; b < len / 128; b++)
+		if (mxfp4_exponent((const float *)data + 32 * b) == INT32_MIN)
+			return 1;
+	return 0;
+}
+
+/* Format of weight W whose rows of `row` values are the reduction axis
+ * (row = 0: no format that needs blocks along rows). */
+static int choose_format(Graph *g, Value *w, int64_t row)
+{
+	if (w->dtype != RT_F32 || g_weights_mode == WEIGHTS_F32)
+		return RT_F32;
+	if (g_weights_mode == WEIGHTS_BF16)
+		return RT_BF16;
+	if (row && row % 32 == 0 && !const_chunks(g, w, scan_mxfp4, NULL))
+		return FMT_MXFP4;
+	if (!const_chunks(g, w, scan_bf16, NULL))
+		return RT_BF16;
+	return RT_F32;
+}
+
+/* A weight may change format only if the fused kernels are its only readers. */
+static int only_fused_readers(Graph *g, Value *w)
+{
+	if (w->output_index >= 0)
+		return 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int k = 0; k < n->nin; k++)
+			if (n->in[k] == w && strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear"))
+				return 0;
+	}
+	return 1;
+}
+
+/* ---- MoE ---- */
+
 static void lower_moe_gemv(Graph *g, Node *n)
 {
 	Value *w = n->in[0], *idx = n->in[1], *x = n->in[2], *y = n->out[0];
+	int fmt = w->wfmt ? w->wfmt : RT_F32;
 	/* aux is "<idx letters>,<x letters>" (set by fuse_moe) */
 	const char *I = n->aux, *J = strchr(n->aux, ',') + 1;
 	int nd = (int)(J - 1 - I);
-	Call *c = call_new(g, n, "rt_moe_gemv");
+	Call *c = call_new(g, n, fmt == RT_F32 ? "rt_moe_gemv" : "rt_moe_gemv_q");
 	call_in(c, w);
 	call_in(c, idx);
 	call_in(c, x);
@@ -55,6 +179,8 @@ static void lower_moe_gemv(Graph *g, Node *n)
 		const char *q = strchr(J, I[d]);
 		call_p(c, q ? xst[q - J] : 0);
 	}
+	if (fmt != RT_F32)
+		call_p(c, fmt);
 }
 
 static const OpDef moe_def = { "MoEGemv", 3, 3, 1, 1, NULL, lower_moe_gemv };
@@ -116,11 +242,116 @@ static void fuse_moe(Graph *g, Node *n)
 	idx->nuses -= gn->dead;
 }
 
+/* ---- linear layers ---- */
+
+static void lower_linear(Graph *g, Node *n)
+{
+	Value *x = n->in[0], *w = n->in[1], *b = n->in[2], *y = n->out[0];
+	int layout = (int)n->aux[0] - '0';
+	int64_t K = x->dims[x->rank - 1], M = numel(x) / (K ? K : 1);
+	int64_t N = y->dims[y->rank - 1];
+	Call *c = call_new(g, n, "rt_linear");
+	call_in(c, x);
+	call_in(c, w);
+	call_in(c, b);
+	call_out(c, y);
+	call_p(c, M);
+	call_p(c, K);
+	call_p(c, N);
+	call_p(c, layout);
+	call_p(c, w->wfmt ? w->wfmt : RT_F32);
+	call_pf(c, atof(n->aux + 2));
+}
+
+static const OpDef linear_def = { "Linear", 2, 3, 1, 1, NULL, lower_linear };
+
+/* the only live reader of v, or NULL */
+static Node *sole_reader(Graph *g, Value *v)
+{
+	Node *r = NULL;
+	if (v->nuses != 1 || v->output_index >= 0)
+		return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		for (int k = 0; !n->dead && k < n->nin; k++)
+			if (n->in[k] == v)
+				r = n;
+	}
+	return r;
+}
+
+static void fuse_linear(Graph *g, Node *n)
+{
+	int gemm = !strcmp(n->op, "Gemm");
+	Value *x = n->in[0], *w = n->in[1], *y = n->out[0];
+	if (!w->is_const || w->rank != 2 || x->dtype != RT_F32 || w->dtype != RT_F32 || x->rank < 1)
+		return;
+	double alpha = 1;
+	int layout = 0;
+	if (gemm) {
+		Value *c = node_in(n, 2);
+		if (attr_i(n, "transA", 0) || x->rank != 2)
+			return;
+		layout = attr_i(n, "transB", 0) ? 1 : 0;
+		alpha = attr_f(n, "alpha", 1.0);
+		if (c && attr_f(n, "beta", 1.0) != 0) {
+			/* a constant zero C is no bias either */
+			if (!c->is_const || numel(c) != 1 || const_float(g, c, 0) != 0)
+				return;
+		}
+	} else if (x->rank < 2) {
+		return;
+	}
+	int64_t N = y->dims[y->rank - 1];
+	Value *bias = NULL, *out = y;
+	Node *add = sole_reader(g, y);
+	if (add && !strcmp(add->op, "Add")) {
+		Value *other = add->in[0] == y ? add->in[1] : add->in[0];
+		if (other->is_const && other->dtype == RT_F32 && numel(other) == N &&
+		    other->dims[other->rank - 1] == N && add->out[0]->rank == y->rank) {
+			bias = other;
+			out = add->out[0];
+			add->dead = 1;
+		}
+	}
+	Value **in = xcalloc(4, sizeof(Value *));
+	in[0] = x;
+	in[1] = w;
+	in[2] = bias;
+	n->in = in;
+	n->nin = 3;
+	n->out[0] = out;
+	out->producer = n;
+	n->op = "Linear";
+	n->domain = "gptossc";
+	n->def = &linear_def;
+	n->aux = fmt("%d %.17g", layout, alpha);
+}
+
 void fuse(Graph *g)
 {
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
-		if (!n->dead && !strcmp(n->op, "Einsum"))
+		if (n->dead)
+			continue;
+		if (!strcmp(n->op, "Einsum"))
 			fuse_moe(g, n);
+		else if (!strcmp(n->op, "Gemm") || !strcmp(n->op, "MatMul"))
+			fuse_linear(g, n);
+	}
+	/* weight formats, once the fused kernels are known */
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead || (strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear")))
+			continue;
+		Value *w = n->in[n->op[0] == 'M' ? 0 : 1];
+		if (w->wfmt || !only_fused_readers(g, w))
+			continue;
+		int rows = n->op[0] == 'M' || n->aux[0] == '1';
+		int64_t row = rows ? w->dims[w->rank - 1] : 0;
+		w->wfmt = choose_format(g, w, row);
+		/* row-major [K,N] linears read bf16 or f32 only */
+		if (!rows && w->wfmt == FMT_MXFP4)
+			w->wfmt = RT_BF16;
 	}
 }

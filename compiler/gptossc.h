@@ -56,6 +56,7 @@ struct Value {
 	char *ext_path;
 	int64_t ext_off;
 	int folded; /* computed by fold.c */
+	int wfmt;   /* weights: format in the blob (RT_F32, RT_BF16, FMT_MXFP4); 0 = dtype */
 
 	/* plan.c */
 	int loc;
@@ -154,6 +155,10 @@ void *value_data(Graph *g, Value *v); /* loads constant data lazily */
 int64_t const_int(Graph *g, Value *v, int64_t i);
 double const_float(Graph *g, Value *v, int64_t i);
 int value_is_const(const Value *v);
+typedef int (*chunk_fn)(void *ctx, const void *data, int64_t off, int64_t len);
+int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx);
+#define FMT_MXFP4 100 /* = RT_FMT_MXFP4 of runtime/fused.c */
+int64_t stored_bytes(const Value *v);
 void set_shape(Value *v, int dtype, int rank, const int64_t *dims);
 
 /* load.c */
@@ -177,7 +182,10 @@ int fold_node(Graph *g, Node *n);
 void simplify(Graph *g);
 
 /* fuse.c */
+enum { WEIGHTS_AUTO, WEIGHTS_F32, WEIGHTS_BF16 };
+extern int g_weights_mode;
 void fuse(Graph *g);
+void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst);
 
 /* lower.c */
 struct Call {

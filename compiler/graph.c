@@ -162,3 +162,42 @@ Value *const_scalar(Graph *g, int dtype, double x)
 	rt_setf(v->data, dtype, 0, x);
 	return v;
 }
+
+/* Visit a constant's bytes in chunks of at most 16 MiB (a multiple of 128
+ * bytes), streaming external data with pread: scanning or converting a
+ * weight never needs it all in memory. fn returns non-zero to stop. */
+int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx)
+{
+	int64_t len = nbytes(v);
+	if (v->data || !v->ext_path)
+		return fn(ctx, value_data(g, v), 0, len);
+	int fd = open(v->ext_path, O_RDONLY);
+	if (fd < 0)
+		fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
+	int64_t cap = len < (16 << 20) ? len : (16 << 20);
+	unsigned char *buf = xcalloc(cap + 1, 1);
+	int r = 0;
+	for (int64_t off = 0; off < len && !r; off += cap) {
+		int64_t want = len - off < cap ? len - off : cap;
+		for (int64_t done = 0; done < want;) {
+			ssize_t k = pread(fd, buf + done, want - done, v->ext_off + off + done);
+			if (k <= 0)
+				fatal("external data of '%s': %s is too short", v->name, v->ext_path);
+			done += k;
+		}
+		r = fn(ctx, buf, off, want);
+	}
+	free(buf);
+	close(fd);
+	return r;
+}
+
+/* Bytes of a constant as stored in the blob (its weight format). */
+int64_t stored_bytes(const Value *v)
+{
+	if (v->wfmt == RT_BF16 && v->dtype == RT_F32)
+		return numel(v) * 2;
+	if (v->wfmt == FMT_MXFP4)
+		return numel(v) / 32 * 17;
+	return nbytes(v);
+}

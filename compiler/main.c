@@ -20,6 +20,8 @@ static const char usage[] =
 	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify) and stop\n"
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
+	"  --weights=FMT       weight storage: auto (default: MXFP4 or bf16 where exactly\n"
+	"                      lossless, else f32), f32, or bf16 (lossy where not exact)\n"
 	"  --main              also write FILE_main.c, a greedy generation driver\n"
 	"  --embed-weights     also write FILE_blob.c (or .S with .incbin for big blobs):\n"
 	"                      the blob as const data, NAME_blob_data, for targets without files\n"
@@ -139,6 +141,16 @@ int main(int argc, char **argv)
 			o.dump_after = a + 13;
 		} else if (!strcmp(a, "--stats")) {
 			o.stats = 1;
+		} else if (!strncmp(a, "--weights=", 10) || !strcmp(a, "--weights")) {
+			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
+			if (!strcmp(v, "auto"))
+				g_weights_mode = WEIGHTS_AUTO;
+			else if (!strcmp(v, "f32"))
+				g_weights_mode = WEIGHTS_F32;
+			else if (!strcmp(v, "bf16"))
+				g_weights_mode = WEIGHTS_BF16;
+			else
+				usage_error("--weights takes auto, f32 or bf16, not '%s'", v);
 		} else if (!strcmp(a, "--embed-weights")) {
 			o.embed_weights = 1;
 		} else if (!strcmp(a, "--static-arena")) {

@@ -144,7 +144,7 @@ void plan(Graph *g)
 	int64_t boff = align_up(BLOB_HEADER + (int64_t)g->nblob * BLOB_ENTRY);
 	for (int i = 0; i < g->nblob; i++) {
 		g->blobvals[i]->off = boff;
-		boff = align_up(boff + nbytes(g->blobvals[i]));
+		boff = align_up(boff + stored_bytes(g->blobvals[i]));
 	}
 	g->blob_bytes = boff;
 

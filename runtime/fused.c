@@ -80,3 +80,209 @@ RT_API void rt_moe_gemv(void *const *t, const int64_t *p)
 		rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
 	}
 }
+
+/* ---- weights in compressed formats ----
+ * RT_BF16: the upper half of the f32 bits.
+ * MXFP4 (RT_FMT_MXFP4): blocks of 32 values along a row: one E8M0 scale
+ * byte (2^(e-127)) then 16 bytes of e2m1 codes, value j in the low nibble
+ * of byte j%16 for j < 16 and in the high nibble for j >= 16 (as ggml). */
+#define RT_FMT_MXFP4 100
+
+static const float rt_fused_e2m1[16] = {
+	0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
+	-0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f,
+};
+
+static float rt_fused_e8m0(uint8_t e)
+{
+	uint32_t u = e ? (uint32_t)e << 23 : 0x00400000u; /* e = 0: 2^-127 */
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+/* dot of a weight row in format fmt (n values) with f32 x */
+static float rt_fused_dot_fmt(const void *w, int64_t fmt, const float *x, int64_t n)
+{
+	int64_t i;
+	float s = 0;
+	if (fmt == RT_F32)
+		return rt_fused_dot((const float *)w, x, n);
+	if (fmt == RT_BF16) {
+		const uint16_t *h = (const uint16_t *)w;
+		i = 0;
+#ifdef RT_AVX2
+		{
+			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+			for (; i + 16 <= n; i += 16) {
+				__m256i v0 = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i))), 16);
+				__m256i v1 = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i + 8))), 16);
+				a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(v0), _mm256_loadu_ps(x + i), a0);
+				a1 = _mm256_fmadd_ps(_mm256_castsi256_ps(v1), _mm256_loadu_ps(x + i + 8), a1);
+			}
+			{
+				__m256 a = _mm256_add_ps(a0, a1);
+				__m128 q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+				q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+				q = _mm_add_ss(q, _mm_movehdup_ps(q));
+				s = _mm_cvtss_f32(q);
+			}
+		}
+#endif
+		for (; i < n; i++)
+			s += rt_bf16_f32(h[i]) * x[i];
+		return s;
+	}
+	/* MXFP4 */
+	{
+		const uint8_t *b = (const uint8_t *)w;
+		int64_t nb = n / 32, k;
+		for (k = 0; k < nb; k++, b += 17, x += 32) {
+			float part = 0;
+			int j;
+#ifdef RT_AVX2
+			{
+				/* decode 32 codes to floats via a table lookup, 8 at a time */
+				__m256 acc = _mm256_setzero_ps();
+				float v[32];
+				for (j = 0; j < 16; j++) {
+					v[j] = rt_fused_e2m1[b[1 + j] & 15];
+					v[j + 16] = rt_fused_e2m1[b[1 + j] >> 4];
+				}
+				for (j = 0; j < 32; j += 8)
+					acc = _mm256_fmadd_ps(_mm256_loadu_ps(v + j), _mm256_loadu_ps(x + j), acc);
+				{
+					__m128 q = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+					q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+					q = _mm_add_ss(q, _mm_movehdup_ps(q));
+					part = _mm_cvtss_f32(q);
+				}
+			}
+#else
+			for (j = 0; j < 16; j++)
+				part += rt_fused_e2m1[b[1 + j] & 15] * x[j] + rt_fused_e2m1[b[1 + j] >> 4] * x[j + 16];
+#endif
+			s += part * rt_fused_e8m0(b[0]);
+		}
+		return s;
+	}
+}
+
+/* bytes of one row of n values in format fmt */
+static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
+{
+	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : n / 32 * 17;
+}
+
+/* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[nd*2+5]. */
+RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
+{
+	int64_t E = p[0], R = p[1], C = p[2], idt = p[3], nd = p[4];
+	const int64_t *dims = p + 5, *xs = dims + nd;
+	int64_t fmt = xs[nd], rb = rt_fused_row_bytes(fmt, C);
+	int64_t idx[RT_MAXDIM] = { 0 }, npos = 1, pos, ox = 0, d, o;
+	const unsigned char *W = (const unsigned char *)t[0];
+	const float *X = (const float *)t[2];
+	float *Y = (float *)t[3];
+	for (d = 0; d < nd; d++)
+		npos *= dims[d];
+	for (pos = 0; pos < npos; pos++) {
+		int64_t e = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+		float *y = Y + pos * R;
+		if (e < 0)
+			e += E;
+		for (o = 0; o < R; o++)
+			y[o] = e < 0 || e >= E ? 0 : rt_fused_dot_fmt(W + (e * R + o) * rb, fmt, X + ox, C);
+		rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+	}
+}
+
+/* rt_linear: y[M,N] = alpha * x[M,K] @ W (+ bias[N]), W constant.
+ * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits}
+ * layout 0: W is [K,N] row-major (f32 only); layout 1: W is [N,K] (rows
+ * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows. */
+RT_API void rt_linear(void *const *t, const int64_t *p)
+{
+	int64_t M = p[0], K = p[1], N = p[2], layout = p[3], fmt = p[4], m, n, k;
+	float alpha = (float)rt_bits_f64(p[5]);
+	const float *x = (const float *)t[0], *bias = (const float *)t[2];
+	float *y = (float *)t[3];
+	if (layout == 1) {
+		int64_t rb = rt_fused_row_bytes(fmt, K);
+		const unsigned char *W = (const unsigned char *)t[1];
+		for (n = 0; n < N; n++) {
+			const void *w = W + n * rb;
+			float b = bias ? bias[n] : 0;
+			for (m = 0; m < M; m++)
+				y[m * N + n] = alpha * rt_fused_dot_fmt(w, fmt, x + m * K, K) + b;
+		}
+		return;
+	}
+	{
+		int64_t n0 = 0;
+#ifdef RT_AVX2
+		/* 4 rows x 32 columns of y in 16 registers; W[k, n0:n0+32] loaded
+		 * once per k for the 4 rows (the W panel stays in cache). */
+		for (; n0 + 32 <= N; n0 += 32) {
+			int64_t m0;
+			for (m0 = 0; m0 < M; m0 += 4) {
+				const float *xr[4];
+				__m256 acc[4][4];
+				int i, j;
+				for (i = 0; i < 4; i++) {
+					xr[i] = x + (m0 + i < M ? m0 + i : m0) * K;
+					for (j = 0; j < 4; j++)
+						acc[i][j] = _mm256_setzero_ps();
+				}
+				for (k = 0; k < K; k++) {
+					__m256 w[4];
+					if (fmt == RT_BF16) {
+						const uint16_t *h = (const uint16_t *)t[1] + k * N + n0;
+						for (j = 0; j < 4; j++)
+							w[j] = _mm256_castsi256_ps(_mm256_slli_epi32(
+								_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + 8 * j))), 16));
+					} else {
+						const float *f = (const float *)t[1] + k * N + n0;
+						for (j = 0; j < 4; j++)
+							w[j] = _mm256_loadu_ps(f + 8 * j);
+					}
+					for (i = 0; i < 4; i++) {
+						__m256 a = _mm256_broadcast_ss(xr[i] + k);
+						for (j = 0; j < 4; j++)
+							acc[i][j] = _mm256_fmadd_ps(a, w[j], acc[i][j]);
+					}
+				}
+				for (i = 0; i < 4 && m0 + i < M; i++)
+					for (j = 0; j < 4; j++) {
+						__m256 r = _mm256_mul_ps(acc[i][j], _mm256_set1_ps(alpha));
+						if (bias)
+							r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + 8 * j));
+						_mm256_storeu_ps(y + (m0 + i) * N + n0 + 8 * j, r);
+					}
+			}
+		}
+#endif
+		for (; n0 < N; n0 += 64) {
+			int64_t nn = N - n0 < 64 ? N - n0 : 64;
+			for (m = 0; m < M; m++) {
+				float acc[64];
+				for (n = 0; n < nn; n++)
+					acc[n] = 0;
+				for (k = 0; k < K; k++) {
+					float a = x[m * K + k];
+					if (fmt == RT_BF16) {
+						const uint16_t *w = (const uint16_t *)t[1] + k * N + n0;
+						for (n = 0; n < nn; n++)
+							acc[n] += a * rt_bf16_f32(w[n]);
+					} else {
+						const float *w = (const float *)t[1] + k * N + n0;
+						for (n = 0; n < nn; n++)
+							acc[n] += a * w[n];
+					}
+				}
+				for (n = 0; n < nn; n++)
+					y[m * N + n0 + n] = alpha * acc[n] + (bias ? bias[n0 + n] : 0);
+			}
+		}
+	}
+}
