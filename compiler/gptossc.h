@@ -238,6 +238,7 @@ void print_stats(Graph *g, FILE *f);
 int run_main(int argc, char **argv);
 
 /* main.c */
+int parse_tap_option(int argc, char **argv, int *i);
 Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int npins,
 		     int no_fold, const char *dump_after);
 

@@ -22,6 +22,8 @@ static const char usage[] =
 	"  --no-fold           do not evaluate constant subgraphs\n"
 	"  --weights=FMT       weight storage: auto (default: MXFP4 or bf16 where exactly\n"
 	"                      lossless, else f32), f32, or bf16 (lossy where not exact)\n"
+	"  --tap NAME          expose the intermediate value NAME as an extra output (repeatable)\n"
+	"  --tap-all           expose every computed intermediate value\n"
 	"  --main              also write FILE_main.c, a greedy generation driver\n"
 	"  --embed-weights     also write FILE_blob.c (or .S with .incbin for big blobs):\n"
 	"                      the blob as const data, NAME_blob_data, for targets without files\n"
@@ -34,6 +36,42 @@ static const char usage[] =
 	"  --cc \"CMD\"          build with a system C compiler instead of libtcc\n"
 	"\n"
 	"exit status: 0 success, 1 bad input, 2 usage error\n";
+
+static const char *g_taps[256];
+static int g_ntaps, g_tap_all;
+
+/* --tap NAME / --tap-all: intermediate values become extra graph outputs
+ * (after the model's own), so they can be compared with another runtime. */
+static void add_taps(Graph *g)
+{
+	Map byname = { 0 };
+	for (int i = 0; i < g->nvalues; i++)
+		map_put(&byname, g->values[i]->name, g->values[i]);
+	Value **extra = xcalloc(g->nvalues + 1, sizeof(Value *));
+	int n = 0;
+	for (int t = 0; t < g_ntaps; t++) {
+		Value *v = map_get(&byname, g_taps[t]);
+		if (!v)
+			fatal("--tap %s: no value of that name (see --dump for names)", g_taps[t]);
+		extra[n++] = v;
+	}
+	for (int i = 0; g_tap_all && i < g->nnodes; i++) {
+		Node *nd = g->nodes[i];
+		for (int k = 0; !nd->dead && k < nd->nout; k++)
+			if (!nd->out[k]->is_const)
+				extra[n++] = nd->out[k];
+	}
+	g->outputs = xrealloc(g->outputs, (g->noutputs + n + 1) * sizeof(Value *));
+	g->output_names = xrealloc(g->output_names, (g->noutputs + n + 1) * sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		Value *v = extra[i];
+		if (v->output_index >= 0)
+			continue;
+		v->output_index = g->noutputs;
+		g->output_names[g->noutputs] = v->name;
+		g->outputs[g->noutputs++] = v;
+	}
+}
 
 typedef struct Opts {
 	const char *input, *out_c, *prefix, *dump_after;
@@ -99,6 +137,8 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	uniquify(g);
 	STAGE("uniquify");
 	infer_and_fold(g, !no_fold);
+	if (g_ntaps || g_tap_all)
+		add_taps(g);
 	STAGE("fold");
 	STAGE("infer");
 	simplify(g);
@@ -110,6 +150,19 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	if (dump_after)
 		usage_error("--dump-after: unknown pass '%s'", dump_after);
 	return g;
+}
+
+int parse_tap_option(int argc, char **argv, int *i)
+{
+	if (!strcmp(argv[*i], "--tap") && *i + 1 < argc && g_ntaps < 256) {
+		g_taps[g_ntaps++] = argv[++*i];
+		return 1;
+	}
+	if (!strcmp(argv[*i], "--tap-all")) {
+		g_tap_all = 1;
+		return 1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -155,6 +208,12 @@ int main(int argc, char **argv)
 			o.embed_weights = 1;
 		} else if (!strcmp(a, "--static-arena")) {
 			o.static_arena = 1;
+		} else if (!strcmp(a, "--tap")) {
+			if (i + 1 >= argc || g_ntaps == 256)
+				usage_error("--tap needs a value name");
+			g_taps[g_ntaps++] = argv[++i];
+		} else if (!strcmp(a, "--tap-all")) {
+			g_tap_all = 1;
 		} else if (!strcmp(a, "--main")) {
 			o.with_main = 1;
 		} else if (!strcmp(a, "--no-fold")) {

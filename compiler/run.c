@@ -117,6 +117,8 @@ int run_main(int argc, char **argv)
 		const char *a = argv[i];
 		if ((!strcmp(a, "-i") || !strcmp(a, "-O") || !strcmp(a, "--cc") || !strcmp(a, "-d")) && i + 1 >= argc)
 			usage_error("%s needs an argument", a);
+		if (parse_tap_option(argc, argv, &i))
+			continue;
 		if (!strcmp(a, "-i")) {
 			const char *v = argv[++i], *eq = strchr(v, '=');
 			if (nin == 64)
