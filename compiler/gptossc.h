@@ -19,6 +19,7 @@
 #ifndef GPTOSSC_H
 #define GPTOSSC_H
 #define _GNU_SOURCE
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,6 +117,7 @@ struct Graph {
 
 /* util.c */
 extern const char *g_file; /* model path, for messages */
+extern jmp_buf *g_fatal_jmp;
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
@@ -163,6 +165,8 @@ void set_shape(Value *v, int dtype, int rank, const int64_t *dims);
 
 /* load.c */
 Graph *load_model(const char *path, char **pin_names, int64_t *pin_vals, int npins);
+Graph *load_model_buffer(const char *path, unsigned char *buf, size_t len, char **pin_names, int64_t *pin_vals,
+			 int npins);
 Node *node_from_proto(Graph *g, Onnx__NodeProto *p, Onnx__OperatorSetIdProto **ops, size_t nops);
 int tensor_proto_to_value(Graph *g, Value *v, Onnx__TensorProto *t, const char *what);
 Onnx__TensorProto *read_tensor_pb(const char *path, unsigned char **buf);

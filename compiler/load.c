@@ -229,6 +229,17 @@ Node *node_from_proto(Graph *g, Onnx__NodeProto *p, Onnx__OperatorSetIdProto **o
 
 Graph *load_model(const char *path, char **pin_names, int64_t *pin_vals, int npins)
 {
+	size_t len;
+	g_file = path;
+	unsigned char *buf = read_file(path, &len);
+	return load_model_buffer(path, buf, len, pin_names, pin_vals, npins);
+}
+
+/* The model's bytes already in memory (path names its folder, for
+ * external data, and the file in messages). */
+Graph *load_model_buffer(const char *path, unsigned char *buf, size_t len, char **pin_names, int64_t *pin_vals,
+			 int npins)
+{
 	Graph *g = xcalloc(1, sizeof *g);
 	g->pin_names = pin_names;
 	g->pin_vals = pin_vals;
@@ -237,7 +248,8 @@ Graph *load_model(const char *path, char **pin_names, int64_t *pin_vals, int npi
 	g_file = path;
 	const char *slash = strrchr(path, '/');
 	g->dir = slash ? fmt("%.*s", (int)(slash - path), path) : xstrdup(".");
-	g->file_buf = read_file(path, &g->file_len);
+	g->file_buf = buf;
+	g->file_len = len;
 	g->model = onnx__model_proto__unpack(NULL, g->file_len, g->file_buf);
 	if (!g->model)
 		fatal("not an ONNX model (protobuf parse failed; truncated or another format?)");

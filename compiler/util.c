@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 const char *g_file = "";
+jmp_buf *g_fatal_jmp; /* set by the fuzzer: errors return there instead of exiting */
 
 void *xcalloc(size_t n, size_t size)
 {
@@ -79,6 +80,8 @@ _Noreturn void fatal(const char *f, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	cleanup();
+	if (g_fatal_jmp)
+		longjmp(*g_fatal_jmp, 1);
 	exit(1);
 }
 
@@ -91,6 +94,8 @@ _Noreturn void node_fatal(const Node *n, const char *f, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	cleanup();
+	if (g_fatal_jmp)
+		longjmp(*g_fatal_jmp, 1);
 	exit(1);
 }
 
