@@ -1,0 +1,275 @@
+#!/bin/sh
+# tests/bench/run.sh: gptossc vs ONNX Runtime speed, memory and bandwidth (`make bench`).
+#
+#   sh tests/bench/run.sh [--configs "tiny small"] [--threads "1 2"] [--reps N] [--rounds N]
+#                         [--warmup N] [--model FILE.onnx] [--steps N] [--bw-mb MB] [--no-ort]
+#
+#   --configs   models/configs.py names; 20b-2layer only when asked for (it is generated on
+#               demand into build/bench/, 11 GB, ~3 minutes, and adds the decode measurement)
+#   --threads   ORT intra-op thread counts (one table row each)
+#   --reps      timed runs per process (default 10; 3 for 20b-2layer)
+#   --rounds    processes per engine, alternating ORT and gptossc (default 3; 1 for 20b-2layer)
+#   --warmup    untimed runs per process before the timed ones (default 2; 1 for 20b-2layer)
+#   --model     also bench this ONNX file (one int32/int64 token input); repeatable
+#   --steps     generated tokens for the decode measurement (20b-2layer; default 4)
+#   --bw-mb     buffer of the bandwidth probe (default 512)
+#   --no-ort    gptossc only
+# Environment: CC (default cc), BENCH_CFLAGS (default "-O2 -march=native"), ORT_NODE_MODULES,
+# BENCH_TIMEOUT (seconds one process may take before it counts as hung; default 1800, 20b 7200).
+#
+# Writes build/bench/raw.jsonl (every measurement) and build/bench/results.md (the table).
+# The exit status reflects errors only (a model failing to generate, compile, build or run),
+# never timings; the last line is "N passed, N failed" over the (config, threads) cases.
+cd "$(dirname "$0")/../.." || exit 1
+top=$(pwd)
+configs="tiny small"
+threads="1 2"
+reps= rounds= warmup= steps=4 bw_mb=512 use_ort=1 models=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--configs) configs=$2; shift 2 ;;
+	--threads) threads=$2; shift 2 ;;
+	--reps) reps=$2; shift 2 ;;
+	--rounds) rounds=$2; shift 2 ;;
+	--warmup) warmup=$2; shift 2 ;;
+	--steps) steps=$2; shift 2 ;;
+	--bw-mb) bw_mb=$2; shift 2 ;;
+	--model) models="$models $2"; shift 2 ;;
+	--no-ort) use_ort=0; shift ;;
+	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+	esac
+done
+
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+CC=${CC:-cc}
+BENCH_CFLAGS=${BENCH_CFLAGS:--O2 -march=native}
+export ORT_NODE_MODULES="${ORT_NODE_MODULES:-$top/build/npm/node_modules}"
+out=build/bench
+raw=$out/raw.jsonl
+mkdir -p "$out" || exit 1
+: >"$raw"
+passed=0
+failed=0
+
+rec() { printf '%s\n' "$1" >>"$raw"; }
+info() { rec "{\"kind\": \"info\", \"key\": \"$1\", \"value\": \"$2\"}"; }
+# one-line JSON string (quotes, backslashes and control characters removed)
+jstr() { printf '%s' "$1" | tr '\n\t"\\' '    ' | cut -c1-300; }
+fail() { # config threads what detail
+	echo "FAIL $1 (threads $2): $3: $4"
+	rec "{\"kind\": \"fail\", \"config\": \"$1\", \"threads\": $2, \"what\": \"$3\", \"detail\": \"$(jstr "$4")\"}"
+}
+# last line of stdout if it is a JSON object, else empty
+lastjson() { tail -n 1 "$1" | grep '^{.*}$'; }
+tmo() { # run with a hang guard when timeout(1) exists
+	if command -v timeout >/dev/null 2>&1; then timeout "$limit" "$@"; else "$@"; fi
+}
+
+[ -x ./gptossc ] || make -s gptossc || { echo "run.sh: cannot build gptossc"; echo "0 passed, 1 failed"; exit 1; }
+
+info git "$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- compiler runtime templates 2>/dev/null || echo '+dirty')"
+info cc "$CC $BENCH_CFLAGS"
+info bw_mb "$bw_mb"
+ortv=$(node -e "try{const p=require('path');const d=process.env.ORT_NODE_MODULES;console.log(require(p.join(d,'onnxruntime-node','package.json')).version)}catch(e){console.log('?')}" 2>/dev/null)
+info ort_version "${ortv:-?}"
+gthreads=0
+./gptossc --help 2>&1 | grep -q -- '--threads' && gthreads=1
+info gptossc_threads "$gthreads"
+
+# --- memory bandwidth -------------------------------------------------------------------
+bw1=
+if $CC $BENCH_CFLAGS -pthread -o "$out/bandwidth" tests/bench/bandwidth.c; then
+	for t in 1 2; do
+		j=$("$out/bandwidth" --mb "$bw_mb" --passes 4 --threads $t | tail -n 1)
+		case $j in
+		'{'*) rec "{\"kind\": \"bw\", \"threads\": $t, \"data\": $j}"
+		      echo "bandwidth ($t thread): $j"
+		      [ $t = 1 ] && bw1=$(printf '%s' "$j" | sed 's/.*"gbps": \([0-9.]*\).*/\1/') ;;
+		*) echo "bandwidth probe failed" ;;
+		esac
+	done
+else
+	echo "bandwidth probe did not compile"
+fi
+
+# --- one model --------------------------------------------------------------------------
+# gen_model CONFIG -> $onnx (generated on demand, flat-unique layout)
+gen_model() {
+	onnx=$out/$1.onnx
+	[ -s "$onnx" ] && [ -s "$onnx.data" ] && return 0
+	echo "generating $onnx (flat-unique)"
+	rm -rf "$out/gen" "$onnx" "$onnx.data" && mkdir -p "$out/gen" || return 1
+	# generated aside and moved when complete, so an interrupted run leaves no half model
+	$PY models/gen_gptoss.py --config "$1" --layout flat-unique --out "$out/gen/$1.onnx" >"$out/$1.gen.log" 2>&1 &&
+		mv "$out/gen/$1.onnx.data" "$onnx.data" && mv "$out/gen/$1.onnx" "$onnx" ||
+		{ tail -n 3 "$out/$1.gen.log"; rm -rf "$out/gen"; return 1; }
+	rm -rf "$out/gen"
+}
+
+# gen_wrapper DIR: DIR/bench_model.h maps the generated DIR/m.h (prefix bm) onto BM_* names
+gen_wrapper() {
+	h=$1/m.h
+	{
+		echo '/* generated by tests/bench/run.sh */'
+		echo '#include "m.h"'
+		echo '#define BM_CTX bm_ctx'
+		echo '#define BM_INIT bm_init'
+		echo '#define BM_RUN_V bm_run_v'
+		for io in IN OUT; do
+			n=$(grep -E "^#define BM_${io}_[A-Za-z0-9_]+_NUMEL " "$h" | awk '{print $2}' | tr '\n' ',' | sed 's/,$//')
+			d=$(grep -E "^#define BM_${io}_[A-Za-z0-9_]+_DTYPE " "$h" | awk '{print $2}' | tr '\n' ',' | sed 's/,$//')
+			echo "#define BM_${io}_NUMELS { $n }"
+			echo "#define BM_${io}_DTYPES { $d }"
+		done
+	} >"$1/bench_model.h"
+}
+
+# build_model NAME ONNX DIR [gptossc options]: compile to DIR/bench (and DIR/m with --main)
+build_model() {
+	name=$1 src=$2 dir=$3
+	shift 3
+	mkdir -p "$dir" && rm -f "$dir/bench" "$dir/m"
+	if ! ./gptossc "$src" -o "$dir/m.c" -n bm "$@" >"$dir/gptossc.log" 2>&1; then
+		err=$(grep -v '^ ' "$dir/gptossc.log" | tail -n 1)
+		echo "gptossc $src failed:"
+		tail -n 15 "$dir/gptossc.log" | sed 's/^/    /'
+		builderr="gptossc: $err"
+		return 1
+	fi
+	gen_wrapper "$dir"
+	# shellcheck disable=SC2086
+	if ! $CC $BENCH_CFLAGS -std=c11 -pthread -I"$dir" -include "$dir/bench_model.h" -o "$dir/bench" \
+		tests/bench/bench_main.c "$dir/m.c" -lm >"$dir/cc.log" 2>&1; then
+		tail -n 15 "$dir/cc.log" | sed 's/^/    /'
+		builderr="cc failed (see $dir/cc.log)"
+		return 1
+	fi
+	if [ -f "$dir/m_main.c" ]; then
+		# shellcheck disable=SC2086
+		$CC $BENCH_CFLAGS -std=c11 -pthread -I"$dir" -o "$dir/m" "$dir/m.c" "$dir/m_main.c" -lm \
+			>>"$dir/cc.log" 2>&1 || { builderr="cc of the --main driver failed"; return 1; }
+	fi
+	return 0
+}
+
+# bench_case NAME ONNX: every thread count, alternating ORT and gptossc
+bench_case() {
+	name=$1 onnx=$2
+	big=0
+	[ "$name" = 20b-2layer ] && big=1
+	r_reps=${reps:-$([ $big = 1 ] && echo 3 || echo 10)}
+	r_rounds=${rounds:-$([ $big = 1 ] && echo 1 || echo 3)}
+	r_warm=${warmup:-$([ $big = 1 ] && echo 1 || echo 2)}
+	limit=${BENCH_TIMEOUT:-$([ $big = 1 ] && echo 7200 || echo 1800)}
+	info rounds "$r_rounds"
+	info reps "$r_reps"
+	info warmup "$r_warm"
+	mmap=
+	[ $big = 1 ] && mmap=--mmap
+	extra=
+	[ $big = 1 ] && extra=--main
+	dir=$out/$name
+	# model statistics (FLOPs, per-token bytes) for the synthetic configs only
+	T= flops= token_bytes=
+	builderr=
+	if [ "$gthreads" = 0 ]; then
+		echo "== $name: compiling"
+		build_model "$name" "$onnx" "$dir" $extra || {
+			for th in $threads; do fail "$name" "$th" build "$builderr"; failed=$((failed + 1)); done
+			return
+		}
+	fi
+	for th in $threads; do
+		bdir=$dir
+		gth=1
+		if [ "$gthreads" = 1 ]; then
+			bdir=$dir/t$th
+			gth=$th
+			echo "== $name: compiling for $th threads"
+			build_model "$name" "$onnx" "$bdir" --threads "$th" $extra || {
+				fail "$name" "$th" build "$builderr"
+				failed=$((failed + 1))
+				continue
+			}
+		fi
+		blob=$(sed -n 's/^#define BM_BLOB_BYTES \([0-9]*\).*/\1/p' "$bdir/m.h")
+		case $name in
+		tiny|small|20b-2layer)
+			eval "$($PY tests/bench/model_stats.py --config "$name" --blob-bytes "${blob:-0}" --sh)"
+			;;
+		*)
+			T=$(sed -n 's/^#define BM_IN_[A-Za-z0-9_]*_NUMEL \([0-9]*\).*/\1/p' "$bdir/m.h" | head -n 1)
+			flops_per_run=0 token_bytes=
+			;;
+		esac
+		toks=$(seq -s, 1 "${T:-8}")
+		ok=1
+		r=1
+		while [ $r -le "$r_rounds" ]; do
+			if [ $use_ort = 1 ]; then
+				if tmo node tests/ort/ort_bench.js "$onnx" --tokens "$toks" --threads "$th" --reps "$r_reps" \
+					--warmup "$r_warm" >"$dir/ort.out" 2>"$dir/ort.err" && j=$(lastjson "$dir/ort.out"); then
+					rec "{\"kind\": \"ort\", \"config\": \"$name\", \"threads\": $th, \"round\": $r, \"data\": $j}"
+					printf '%s t%s r%s ORT     %s\n' "$name" "$th" "$r" "$(printf '%s' "$j" | sed 's/, "runs": \[[^]]*\]//')"
+				else
+					fail "$name" "$th" ort "$(tail -n 2 "$dir/ort.err")"
+					ok=0
+					break
+				fi
+			fi
+			if tmo "$bdir/bench" "$bdir/m.bin" --tokens "$toks" --reps "$r_reps" --warmup "$r_warm" \
+				--flops "${flops_per_run:-0}" $mmap >"$dir/gp.out" 2>"$dir/gp.err" && j=$(lastjson "$dir/gp.out"); then
+				rec "{\"kind\": \"gptossc\", \"config\": \"$name\", \"threads\": $th, \"gthreads\": $gth, \"round\": $r, \"data\": $j}"
+				printf '%s t%s r%s gptossc %s\n' "$name" "$th" "$r" "$(printf '%s' "$j" | sed 's/, "runs": \[[^]]*\]//')"
+			else
+				fail "$name" "$th" gptossc "$(tail -n 2 "$dir/gp.err")"
+				ok=0
+				break
+			fi
+			r=$((r + 1))
+		done
+		if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+	done
+	# decode throughput with the --main driver (20b-2layer)
+	if [ $big = 1 ] && [ -x "$bdir/m" ]; then
+		echo "== $name: decode, $steps steps"
+		if tmo "$bdir/m" "$bdir/m.bin" --tokens 1,2,3 --steps "$steps" >"$dir/decode.out" 2>"$dir/decode.err"; then
+			ms=$(sed -n 's/.* \([0-9.]*\) ms per token.*/\1/p' "$dir/decode.err" | tail -n 1)
+			rec "{\"kind\": \"decode\", \"config\": \"$name\", \"steps\": $steps, \"ms_per_token\": ${ms:-null}, \"token_bytes\": ${token_bytes:-null}, \"blob_bytes\": ${blob:-null}}"
+			echo "decode: ${ms:-?} ms per token (tokens $(cat "$dir/decode.out"))"
+			passed=$((passed + 1))
+		else
+			fail "$name" 1 decode "$(tail -n 2 "$dir/decode.err")"
+			failed=$((failed + 1))
+		fi
+	fi
+}
+
+for cfg in $configs; do
+	case $cfg in
+	tiny|small|20b-2layer) ;;
+	*) echo "run.sh: unknown config '$cfg'"; failed=$((failed + 1)); continue ;;
+	esac
+	if ! gen_model "$cfg"; then
+		for th in $threads; do fail "$cfg" "$th" generate "gen_gptoss.py failed (see $out/$cfg.gen.log)"; done
+		failed=$((failed + 1))
+		continue
+	fi
+	bench_case "$cfg" "$onnx"
+done
+for m in $models; do
+	if [ -s "$m" ]; then
+		bench_case "$(basename "$m" .onnx)" "$m"
+	else
+		echo "run.sh: no model $m"
+		failed=$((failed + 1))
+	fi
+done
+
+echo
+$PY tests/bench/report.py "$raw" "$out/results.md" || echo "report.py failed"
+echo "(table written to $out/results.md, raw data to $raw)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
