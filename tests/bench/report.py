@@ -30,6 +30,22 @@ def fmt(x, spec):
     return "-" if x is None else format(x, spec)
 
 
+def human_bytes(b):
+    if not b:
+        return "-"
+    for unit, k in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if b >= k:
+            return "%.2f %s" % (b / k, unit)
+    return "%d B" % b
+
+
+def num(x):
+    """3 significant digits or more"""
+    if x is None:
+        return "-"
+    return "%.3g" % x if abs(x) < 100 else "%.0f" % x
+
+
 def cpu_model():
     try:
         with open("/proc/cpuinfo") as f:
@@ -97,10 +113,9 @@ def main():
     for r in dec:
         tb, bb, ms = r.get("token_bytes"), r.get("blob_bytes"), r.get("ms_per_token")
         drows.append([
-            r["config"], str(r.get("steps")), fmt(ms, ".1f"), fmt(1e3 / ms if ms else None, ".3f"),
-            fmt(bw1 * 1e9 / tb if bw1 and tb else None, ".2f"),
-            fmt(bw1 * 1e9 / bb if bw1 and bb else None, ".3f"),
-            "%.2f GB" % (tb / 1e9) if tb else "-", "%.2f GB" % (bb / 1e9) if bb else "-",
+            r["config"], str(r.get("steps")), num(ms), num(1e3 / ms if ms else None),
+            num(bw1 * 1e9 / tb if bw1 and tb else None), num(bw1 * 1e9 / bb if bw1 and bb else None),
+            human_bytes(tb), human_bytes(bb),
         ])
 
     def table(h, rs):

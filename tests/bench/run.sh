@@ -14,6 +14,7 @@
 #   --steps     generated tokens for the decode measurement (20b-2layer; default 4)
 #   --bw-mb     buffer of the bandwidth probe (default 512)
 #   --no-ort    gptossc only
+#   --decode    also measure decode throughput for configs other than 20b-2layer
 # Environment: CC (default cc), BENCH_CFLAGS (default "-O2 -march=native"), ORT_NODE_MODULES,
 # BENCH_TIMEOUT (seconds one process may take before it counts as hung; default 1800, 20b 7200).
 #
@@ -24,7 +25,7 @@ cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 configs="tiny small"
 threads="1 2"
-reps= rounds= warmup= steps=4 bw_mb=512 use_ort=1 models=
+reps= rounds= warmup= steps=4 bw_mb=512 use_ort=1 models= decode_all=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--configs) configs=$2; shift 2 ;;
@@ -36,7 +37,8 @@ while [ $# -gt 0 ]; do
 	--bw-mb) bw_mb=$2; shift 2 ;;
 	--model) models="$models $2"; shift 2 ;;
 	--no-ort) use_ort=0; shift ;;
-	-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--decode) decode_all=1; shift ;;
+	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -82,7 +84,7 @@ info gptossc_threads "$gthreads"
 bw1=
 if $CC $BENCH_CFLAGS -pthread -o "$out/bandwidth" tests/bench/bandwidth.c; then
 	for t in 1 2; do
-		j=$("$out/bandwidth" --mb "$bw_mb" --passes 4 --threads $t | tail -n 1)
+		j=$("$out/bandwidth" --mb "$bw_mb" --passes 6 --threads $t | tail -n 1)
 		case $j in
 		'{'*) rec "{\"kind\": \"bw\", \"threads\": $t, \"data\": $j}"
 		      echo "bandwidth ($t thread): $j"
@@ -135,7 +137,7 @@ build_model() {
 		err=$(grep -v '^ ' "$dir/gptossc.log" | tail -n 1)
 		echo "gptossc $src failed:"
 		tail -n 15 "$dir/gptossc.log" | sed 's/^/    /'
-		builderr="gptossc: $err"
+		builderr="$err"
 		return 1
 	fi
 	gen_wrapper "$dir"
@@ -168,72 +170,75 @@ bench_case() {
 	info warmup "$r_warm"
 	mmap=
 	[ $big = 1 ] && mmap=--mmap
+	decode=$big
+	[ $decode_all = 1 ] && decode=1
 	extra=
-	[ $big = 1 ] && extra=--main
+	[ $decode = 1 ] && extra=--main
 	dir=$out/$name
-	# model statistics (FLOPs, per-token bytes) for the synthetic configs only
-	T= flops= token_bytes=
+	T= flops_per_run= token_bytes= blob=
 	builderr=
+	built=1
 	if [ "$gthreads" = 0 ]; then
 		echo "== $name: compiling"
-		build_model "$name" "$onnx" "$dir" $extra || {
-			for th in $threads; do fail "$name" "$th" build "$builderr"; failed=$((failed + 1)); done
-			return
-		}
+		build_model "$name" "$onnx" "$dir" $extra || built=0
 	fi
 	for th in $threads; do
 		bdir=$dir
 		gth=1
+		ok=1
 		if [ "$gthreads" = 1 ]; then
 			bdir=$dir/t$th
 			gth=$th
+			built=1
 			echo "== $name: compiling for $th threads"
-			build_model "$name" "$onnx" "$bdir" --threads "$th" $extra || {
-				fail "$name" "$th" build "$builderr"
-				failed=$((failed + 1))
-				continue
-			}
+			build_model "$name" "$onnx" "$bdir" --threads "$th" $extra || built=0
 		fi
-		blob=$(sed -n 's/^#define BM_BLOB_BYTES \([0-9]*\).*/\1/p' "$bdir/m.h")
+		if [ $built = 0 ]; then
+			fail "$name" "$th" build "$builderr"
+			ok=0
+		else
+			blob=$(sed -n 's/^#define BM_BLOB_BYTES \([0-9]*\).*/\1/p' "$bdir/m.h")
+		fi
+		# FLOPs and per-token bytes for the synthetic configs (model_stats.py); T from the header otherwise
 		case $name in
 		tiny|small|20b-2layer)
-			eval "$($PY tests/bench/model_stats.py --config "$name" --blob-bytes "${blob:-0}" --sh)"
-			;;
+			eval "$($PY tests/bench/model_stats.py --config "$name" --blob-bytes "${blob:-0}" --sh)" ;;
 		*)
-			T=$(sed -n 's/^#define BM_IN_[A-Za-z0-9_]*_NUMEL \([0-9]*\).*/\1/p' "$bdir/m.h" | head -n 1)
-			flops_per_run=0 token_bytes=
-			;;
+			T=$(sed -n 's/^#define BM_IN_[A-Za-z0-9_]*_NUMEL \([0-9]*\).*/\1/p' "$bdir/m.h" 2>/dev/null | head -n 1)
+			flops_per_run=0 token_bytes= ;;
 		esac
 		toks=$(seq -s, 1 "${T:-8}")
-		ok=1
 		r=1
 		while [ $r -le "$r_rounds" ]; do
 			if [ $use_ort = 1 ]; then
 				if tmo node tests/ort/ort_bench.js "$onnx" --tokens "$toks" --threads "$th" --reps "$r_reps" \
 					--warmup "$r_warm" >"$dir/ort.out" 2>"$dir/ort.err" && j=$(lastjson "$dir/ort.out"); then
 					rec "{\"kind\": \"ort\", \"config\": \"$name\", \"threads\": $th, \"round\": $r, \"data\": $j}"
-					printf '%s t%s r%s ORT     %s\n' "$name" "$th" "$r" "$(printf '%s' "$j" | sed 's/, "runs": \[[^]]*\]//')"
+					printf '%s t%s r%s ORT     %s\n' "$name" "$th" "$r" "$(printf '%s' "$j" | sed 's/, *"runs": *\[[^]]*\]//')"
 				else
 					fail "$name" "$th" ort "$(tail -n 2 "$dir/ort.err")"
 					ok=0
 					break
 				fi
 			fi
-			if tmo "$bdir/bench" "$bdir/m.bin" --tokens "$toks" --reps "$r_reps" --warmup "$r_warm" \
-				--flops "${flops_per_run:-0}" $mmap >"$dir/gp.out" 2>"$dir/gp.err" && j=$(lastjson "$dir/gp.out"); then
-				rec "{\"kind\": \"gptossc\", \"config\": \"$name\", \"threads\": $th, \"gthreads\": $gth, \"round\": $r, \"data\": $j}"
-				printf '%s t%s r%s gptossc %s\n' "$name" "$th" "$r" "$(printf '%s' "$j" | sed 's/, "runs": \[[^]]*\]//')"
-			else
-				fail "$name" "$th" gptossc "$(tail -n 2 "$dir/gp.err")"
-				ok=0
-				break
+			if [ $built = 1 ]; then
+				if tmo "$bdir/bench" "$bdir/m.bin" --tokens "$toks" --reps "$r_reps" --warmup "$r_warm" \
+					--flops "${flops_per_run:-0}" $mmap >"$dir/gp.out" 2>"$dir/gp.err" && j=$(lastjson "$dir/gp.out"); then
+					rec "{\"kind\": \"gptossc\", \"config\": \"$name\", \"threads\": $th, \"gthreads\": $gth, \"round\": $r, \"data\": $j}"
+					printf '%s t%s r%s gptossc %s\n' "$name" "$th" "$r" "$(printf '%s' "$j" | sed 's/, *"runs": *\[[^]]*\]//')"
+				else
+					fail "$name" "$th" gptossc "$(tail -n 2 "$dir/gp.err")"
+					ok=0
+					built=0
+				fi
 			fi
+			[ $use_ort = 0 ] && [ $built = 0 ] && break
 			r=$((r + 1))
 		done
 		if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 	done
 	# decode throughput with the --main driver (20b-2layer)
-	if [ $big = 1 ] && [ -x "$bdir/m" ]; then
+	if [ $decode = 1 ] && [ -x "$bdir/m" ]; then
 		echo "== $name: decode, $steps steps"
 		if tmo "$bdir/m" "$bdir/m.bin" --tokens 1,2,3 --steps "$steps" >"$dir/decode.out" 2>"$dir/decode.err"; then
 			ms=$(sed -n 's/.* \([0-9.]*\) ms per token.*/\1/p' "$dir/decode.err" | tail -n 1)
