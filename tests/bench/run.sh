@@ -142,7 +142,7 @@ build_model() {
 	fi
 	gen_wrapper "$dir"
 	# shellcheck disable=SC2086
-	if ! $CC $BENCH_CFLAGS -std=c11 -pthread -I"$dir" -include "$dir/bench_model.h" -o "$dir/bench" \
+	if ! $CC $BENCH_CFLAGS -std=c11 -pthread -Wall -Wextra -I"$dir" -o "$dir/bench" \
 		tests/bench/bench_main.c "$dir/m.c" -lm >"$dir/cc.log" 2>&1; then
 		tail -n 15 "$dir/cc.log" | sed 's/^/    /'
 		builderr="cc failed (see $dir/cc.log)"
