@@ -418,6 +418,47 @@ def simplify_dedupe():
             [("Y", (x + 4 * v).reshape(1, 4)), ("Z", x + 1), ("ZI", xi + 1065353216)])
 
 
+def init_as_input():
+    """An initializer also listed as a graph input (older exporters): it is
+    a constant, not an input of the generated code."""
+    w = np.array([1, -2, 3], np.float32)
+    m = model([node("Mul", ["X", "W"], ["Y"], "mul")],
+              [vi("X", F, [3]), vi("W", F, [3])], [vi("Y", F, [3])],
+              inits=[numpy_helper.from_array(w, "W")])
+    save(m, "init_as_input")
+    x = randf(3)
+    save_io("init_as_input", [("X", x)], [("Y", x * w)])
+
+
+def outputs_const():
+    """An output that is a constant (nothing computes it at run time)."""
+    c = np.array([7, 8, 9], np.float32)
+    m = model([node("Relu", ["X"], ["Y"], "relu"), const("C", c)],
+              [vi("X", F, [3])], [vi("Y", F, [3]), vi("C", F, [3])])
+    save(m, "outputs_const")
+    x = np.array([-1, 0, 2], np.float32)
+    save_io("outputs_const", [("X", x)], [("Y", np.maximum(x, 0)), ("C", c)])
+
+
+def outputs_dup():
+    """The same value listed twice as a graph output."""
+    m = model([node("Relu", ["X"], ["Y"], "relu")], [vi("X", F, [3])],
+              [vi("Y", F, [3]), vi("Y", F, [3])])
+    save(m, "outputs_dup")
+    x = np.array([-1, 0, 2], np.float32)
+    y = np.maximum(x, 0)
+    save_io("outputs_dup", [("X", x)], [("Y", y), ("Y", y)])
+
+
+def outputs_input():
+    """A graph input that is also a graph output (passed through)."""
+    m = model([node("Relu", ["X"], ["Y"], "relu")], [vi("X", F, [3])],
+              [vi("Y", F, [3]), vi("X", F, [3])])
+    save(m, "outputs_input")
+    x = np.array([-1, 0, 2], np.float32)
+    save_io("outputs_input", [("X", x)], [("Y", np.maximum(x, 0)), ("X", x)])
+
+
 # ---------------------------------------------------------------- good models for the other tests
 def good():
     """A small model with weights, folding and a function: determinism,
@@ -530,6 +571,17 @@ def bad():
     save(model([node("FooOp", ["X"], ["a"], "foo"), node("BarOp", ["a"], ["b"], "bar"),
                 node("FooOp", ["b"], ["Y"], "foo2")], [vi("X", F, [4])], [vi("Y", F, [4])]),
          "bad_unknown_ops")
+    f2 = helper.make_function("local", "Two", ["a", "b"], ["y"],
+                              [node("Add", ["a", "b"], ["y"], "add")], [helper.make_opsetid("", OPSET)])
+    save(model([node("Two", ["X", "X", "X"], ["Y"], "call", domain="local")], [vi("X", F, [4])],
+               [vi("Y", F, [4])], functions=[f2]), "bad_function_arity")
+    kc = helper.make_node("Constant", [], ["k"], name="k")
+    kc.attribute.append(ref_attr("value_float", "alpha", AttributeProto.FLOAT))
+    fk = helper.make_function("local", "Scaled", ["x"], ["y"],
+                              [kc, node("Mul", ["x", "k"], ["y"], "mul")],
+                              [helper.make_opsetid("", OPSET)], attributes=["alpha"])
+    save(model([node("Scaled", ["X"], ["Y"], "call", domain="local")], [vi("X", F, [4])],
+               [vi("Y", F, [4])], functions=[fk]), "bad_ref_attr_missing")
     os.makedirs(path("adir.onnx"), exist_ok=True)  # a folder, not a model
     # the input model named like an output of -o: m.bin with -o m.c
     write_bytes("victim.bin", open(path("good.onnx"), "rb").read())
@@ -551,6 +603,10 @@ def main():
     fold_rotary_full()
     simplify_dce()
     simplify_dedupe()
+    init_as_input()
+    outputs_const()
+    outputs_dup()
+    outputs_input()
     good()
     symbolic()
     bad()
