@@ -50,16 +50,21 @@ static void rt_shape_gather_row(char *y, const char *x, int64_t n, int64_t s, in
 	}
 }
 
-/* One R x C tile: y[i*C + j] = x[i + j*cs] for i < r, j < c (y row length
- * ldy, x column stride cs). */
+/* y[i*C + j] = x[i + j*cs] (i < R, j < C) in tiles of 64 contiguous reads
+ * by 8 strided ones: at power-of-two strides the 8 strided lines share one
+ * L1 set and still fit its ways. */
+#ifndef RT_SHAPE_TI
+#define RT_SHAPE_TI 64
+#define RT_SHAPE_TJ 8
+#endif
 #define RT_SHAPE_TILE(T)                                                          \
 	{                                                                         \
 		T *yy = (T *)y;                                                   \
 		const T *xx = (const T *)x;                                       \
-		for (i0 = 0; i0 < R; i0 += 32)                                    \
-			for (j0 = 0; j0 < C; j0 += 32) {                          \
-				int64_t i1 = i0 + 32 < R ? i0 + 32 : R;           \
-				int64_t j1 = j0 + 32 < C ? j0 + 32 : C;           \
+		for (i0 = 0; i0 < R; i0 += RT_SHAPE_TI)                           \
+			for (j0 = 0; j0 < C; j0 += RT_SHAPE_TJ) {                 \
+				int64_t i1 = i0 + RT_SHAPE_TI < R ? i0 + RT_SHAPE_TI : R; \
+				int64_t j1 = j0 + RT_SHAPE_TJ < C ? j0 + RT_SHAPE_TJ : C; \
 				for (i = i0; i < i1; i++)                         \
 					for (j = j0; j < j1; j++)                 \
 						yy[i * C + j] = xx[i + j * cs];   \
@@ -147,18 +152,26 @@ RT_API void rt_gather(void *const *t, const int64_t *p)
 	const void *ix = t[1];
 	char *y = (char *)t[2];
 	(void)p[0];
-	if (ib == 4) { /* one float32 / int32 per index: de-interleaving columns */
-		const uint32_t *xs = (const uint32_t *)x;
-		uint32_t *ys = (uint32_t *)y;
-		for (o = 0; o < outer; o++)
-			for (j = 0; j < ni; j++) {
-				int64_t k = rt_shape_index(ix, idt, j);
-				if (k < 0)
-					k += ad;
-				ys[o * ni + j] = k >= 0 && k < ad ? xs[o * ad + k] : 0;
-			}
-		return;
+	/* one element per index (Gather on the last axis: de-interleaving) */
+#define RT_SHAPE_GATHER1(T)                                                   \
+	{                                                                     \
+		const T *xs = (const T *)x;                                   \
+		T *ys = (T *)y;                                               \
+		for (o = 0; o < outer; o++)                                   \
+			for (j = 0; j < ni; j++) {                            \
+				int64_t k = rt_shape_index(ix, idt, j);       \
+				if (k < 0)                                    \
+					k += ad;                              \
+				ys[o * ni + j] = k >= 0 && k < ad ? xs[o * ad + k] : 0; \
+			}                                                     \
+		return;                                                       \
 	}
+	if (ib == 4)
+		RT_SHAPE_GATHER1(uint32_t)
+	if (ib == 2)
+		RT_SHAPE_GATHER1(uint16_t)
+	if (ib == 8)
+		RT_SHAPE_GATHER1(uint64_t)
 	for (o = 0; o < outer; o++)
 		for (j = 0; j < ni; j++) {
 			int64_t k = rt_shape_index(ix, idt, j);
