@@ -211,12 +211,14 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 	}
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *v = g->outputs[i];
-		char *u = upper(v->cname);
+		/* an output that is also an input, or listed twice, needs its own parameter */
+		char *pname = v->input_index >= 0 || v->output_index != i ? fmt("%s_out%d", v->cname, i) : v->cname;
+		char *u = upper(pname);
 		char *nm = g->output_names[i];
 		bprintf(&io, "/* output %d '%s' %s */\n#define %s_OUT_%s_NUMEL %lld\n#define %s_OUT_%s_DTYPE %d\n",
 			i, nm, shape_str(v), P, u, (long long)numel(v), P, u, v->dtype);
-		bprintf(&params, ", %s *%s", ctype(v->dtype), v->cname);
-		bprintf(&wrap, "\tout[%d] = %s;\n", i, v->cname);
+		bprintf(&params, ", %s *%s", ctype(v->dtype), pname);
+		bprintf(&wrap, "\tout[%d] = %s;\n", i, pname);
 	}
 	for (int i = 0; i < g->ninputs; i++)
 		bprintf(&body, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
@@ -454,8 +456,6 @@ static void write_text(const char *path, const char *text)
 void write_outputs(Graph *g, const EmitOpts *o)
 {
 	size_t n = strlen(o->out_c);
-	if (n < 3 || strcmp(o->out_c + n - 2, ".c"))
-		usage_error("-o wants a file name ending in .c, got '%s'", o->out_c);
 	char *stem = fmt("%.*s", (int)(n - 2), o->out_c);
 	int incbin = g->blob_bytes > (64 << 20);
 	const char *final[5] = { o->out_c, fmt("%s.h", stem), fmt("%s.bin", stem), fmt("%s_main.c", stem),

@@ -36,11 +36,27 @@ static char *rename_value(Map *formal, const char *prefix, const char *name)
 	return actual ? xstrdup(actual) : fmt("%s%s", prefix, name);
 }
 
+/* The functions being expanded, outermost first, and the call that
+ * started it all (named in messages). */
+static Onnx__FunctionProto *active[64];
+static Node *root_call;
+
 /* Append the expansion of call node `call` to g->nodes. */
 static void expand(Graph *g, Node *call, Onnx__FunctionProto *f, int depth)
 {
-	if (depth > 64)
-		node_fatal(call, "function '%s' calls itself (recursion is not allowed)", f->name);
+	if (depth == 0)
+		root_call = call;
+	for (int i = 0; i < depth; i++)
+		if (active[i] == f) {
+			char chain[512] = "";
+			for (int k = i; k < depth && strlen(chain) < 400; k++)
+				snprintf(chain + strlen(chain), sizeof chain - strlen(chain), "%s -> ", active[k]->name);
+			node_fatal(root_call, "function '%s' calls itself (%s%s): recursion is not allowed", f->name, chain,
+				   f->name);
+		}
+	if (depth >= 64)
+		node_fatal(root_call, "local functions nest deeper than 64 calls");
+	active[depth] = f;
 	if ((size_t)call->nin > f->n_input)
 		node_fatal(call, "calls function '%s' with %d inputs, it takes %zu", f->name, call->nin, f->n_input);
 	if ((size_t)call->nout > f->n_output)
@@ -57,7 +73,7 @@ static void expand(Graph *g, Node *call, Onnx__FunctionProto *f, int depth)
 		Onnx__OperatorSetIdProto **ops = f->n_opset_import ? f->opset_import : g->model->opset_import;
 		size_t nops = f->n_opset_import ? f->n_opset_import : g->model->n_opset_import;
 		Node *n = node_from_proto(g, p, ops, nops);
-		n->name = fmt("%s%s", prefix, *p->name ? p->name : p->op_type);
+		n->name = fmt("%s%s", prefix, p->name && *p->name ? p->name : p->op_type);
 		for (int k = 0; k < n->nin; k++)
 			n->in_names[k] = rename_value(&formal, prefix, p->input[k]);
 		for (int k = 0; k < n->nout; k++)
@@ -67,6 +83,9 @@ static void expand(Graph *g, Node *call, Onnx__FunctionProto *f, int depth)
 			Onnx__AttributeProto *a = n->attr[k];
 			if (a->ref_attr_name && *a->ref_attr_name) {
 				Onnx__AttributeProto *src = attr_get(call, a->ref_attr_name);
+				if (!src && !strcmp(n->op, "Constant"))
+					node_fatal(call, "does not set attribute '%s', which function '%s' needs for its Constant '%s'",
+						   a->ref_attr_name, f->name, n->name);
 				if (!src)
 					continue;
 				Onnx__AttributeProto *c = xcalloc(1, sizeof *c);

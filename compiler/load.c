@@ -250,6 +250,8 @@ Graph *load_model_buffer(const char *path, unsigned char *buf, size_t len, char 
 	g->dir = slash ? fmt("%.*s", (int)(slash - path), path) : xstrdup(".");
 	g->file_buf = buf;
 	g->file_len = len;
+	if (!len)
+		fatal("the file is empty (not an ONNX model)");
 	g->model = onnx__model_proto__unpack(NULL, g->file_len, g->file_buf);
 	if (!g->model)
 		fatal("not an ONNX model (protobuf parse failed; truncated or another format?)");
@@ -298,8 +300,9 @@ Graph *load_model_buffer(const char *path, unsigned char *buf, size_t len, char 
 		v->rank = (int)tt->shape->n_dim;
 		for (size_t d = 0; d < tt->shape->n_dim; d++) {
 			Onnx__TensorShapeProto__Dimension *dim = tt->shape->dim[d];
-			if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE &&
-			    dim->dim_value >= 0) {
+			if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+				if (dim->dim_value < 0)
+					fatal("input '%s': negative dim %lld", vi->name, (long long)dim->dim_value);
 				v->dims[d] = dim->dim_value;
 				continue;
 			}

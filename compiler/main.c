@@ -230,6 +230,21 @@ int main(int argc, char **argv)
 		usage_error("no model given");
 	if (!o.out_c && !o.dump && !o.stats && !o.dump_after)
 		usage_error("no output given (-o model.c), and neither --dump nor --stats");
+	if (o.out_c) {
+		size_t n = strlen(o.out_c);
+		if (n < 3 || strcmp(o.out_c + n - 2, ".c"))
+			usage_error("-o wants a file name ending in .c, got '%s'", o.out_c);
+		/* never write over the model (or its external data) */
+		char *stem = fmt("%.*s", (int)(n - 2), o.out_c);
+		const char *outs[] = { o.out_c, fmt("%s.h", stem), fmt("%s.bin", stem), fmt("%s_main.c", stem),
+				       fmt("%s_blob.c", stem), fmt("%s_blob.S", stem), NULL };
+		char *in_real = realpath(o.input, NULL);
+		for (int k = 0; in_real && outs[k]; k++) {
+			char *r = realpath(outs[k], NULL);
+			if (r && !strcmp(r, in_real))
+				usage_error("output %s would overwrite the model %s", outs[k], o.input);
+		}
+	}
 	if (o.prefix && !valid_prefix(o.prefix))
 		usage_error("-n '%s' is not a C identifier", o.prefix);
 	Graph *g = compile_graph(o.input, o.pin_names, o.pin_vals, o.npins, o.no_fold, o.dump_after);

@@ -99,6 +99,15 @@ static void dedupe_constants(Graph *g)
 void simplify(Graph *g)
 {
 	dead_code(g);
+	/* Dropout whose mask nobody reads: a view */
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (!n->dead && !strcmp(n->op, "Dropout") && n->nout == 2 && !n->out[1]->nuses &&
+		    n->out[1]->output_index < 0) {
+			n->nout = 1;
+			n->alias = 1;
+		}
+	}
 	dedupe_constants(g);
 	count_uses(g);
 }

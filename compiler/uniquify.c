@@ -22,7 +22,8 @@ static const char *reserved[] = {
 	"abs", "exp", "log", "sqrt", "pow", "tanh", "erf", "floor", "ceil", "round",
 	"memcpy", "memset", "memmove", "malloc", "free", "printf", "exit", "fabs",
 	"fmax", "fmin", "sin", "cos", "tan", "signal", "time", "index", "div",
-	"A", "W", "t", "p", "c", NULL,
+	"A", "W", "t", "p", "c", "in", "out", "i", "o", "k", "n", "inputs", "outputs", "ctx",
+	"arena", "blob", NULL,
 };
 
 static char *c_ident(Map *taken, const char *name)
@@ -45,11 +46,19 @@ static char *c_ident(Map *taken, const char *name)
 	/* identifiers starting with '_' and an uppercase letter or '__' are reserved */
 	if (s[0] == '_')
 		s = fmt("v%s", s);
+	/* unique also once upper-cased: the header's macros use that form */
 	char *base = s;
-	for (int k = 2; map_get(taken, s); k++)
+	for (int k = 2;; k++) {
+		char *up = xstrdup(s);
+		for (char *q = up; *q; q++)
+			if (*q >= 'a' && *q <= 'z')
+				*q -= 32;
+		if (!map_get(taken, up)) {
+			map_put(taken, up, s);
+			return s;
+		}
 		s = fmt("%s_%d", base, k);
-	map_put(taken, s, s);
-	return s;
+	}
 }
 
 void uniquify(Graph *g)
