@@ -37,7 +37,7 @@ import numpy as np, onnx
 from onnx import numpy_helper
 t = numpy_helper.from_array(np.array([$toks], dtype=np.int32), 'in_0')
 open('$d/in_0.pb', 'wb').write(t.SerializeToString())"
-	for layout in flat flat-unique nested equinox; do
+	for layout in flat-unique flat nested equinox; do
 		m=$d/$layout.onnx
 		$PY models/gen_gptoss.py --config $cfg --layout $layout --out "$m" --emit-hidden-states --emit-block-debug >/dev/null 2>&1 ||
 			{ bad "$cfg/$layout: generator failed"; continue; }
