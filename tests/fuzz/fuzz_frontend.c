@@ -1,0 +1,370 @@
+/* fuzz_frontend.c: libFuzzer harness over gptossc's whole front end.
+ *
+ * One input = the bytes of an ONNX model.  It goes through the same passes
+ * as compile_graph() (main.c) and then emit_c() to C text in memory:
+ *
+ *   load_model_buffer, inline_functions, check_ops, uniquify,
+ *   infer_and_fold (constant folding runs the runtime kernels),
+ *   simplify, fuse, lower, plan, emit_c
+ *
+ * Every fatal error longjmps back here (g_fatal_jmp), so a rejected model is
+ * an ordinary, uninteresting outcome; crashes, sanitizer reports, hangs and
+ * unbounded memory are the findings.
+ *
+ * The compiler frees nothing (one compilation per process).  To keep a long
+ * fuzzing run from growing without bound, the harness is linked with
+ * -Wl,--wrap=malloc,calloc,realloc,free,vasprintf,open,onnx__model_proto__unpack
+ * (see run.sh): every block, descriptor and unpacked model the compiler
+ * objects obtain during one input is recorded and released afterwards.
+ * The same wrappers bound the work: one allocation over FUZZ_MAX_ALLOC bytes
+ * (64 MiB) fails, which the compiler reports as "out of memory" (a fatal
+ * error, hence a clean rejection): folding a giant ConstantOfShape is not a
+ * bug, only slow.
+ *
+ * The model "lives" at <tmp>/model.onnx where <tmp> is a temporary copy of
+ * models/tiny, so the external data of models/tiny/tiny.onnx resolves (and
+ * mutated external references hit real files).  GPTOSSC_TOP (environment)
+ * or -DGPTOSSC_TOP=... names the source tree.
+ *
+ * Standalone use (no libFuzzer, e.g. to replay with gdb): build with
+ * -DFUZZ_STANDALONE and pass files as arguments.
+ */
+#include "gptossc.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef GPTOSSC_TOP
+#define GPTOSSC_TOP "."
+#endif
+#define FUZZ_MAX_ALLOC ((size_t)64 << 20)
+
+/* ---- allocation and descriptor tracking (linker --wrap) ---- */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t s);
+void *__real_realloc(void *p, size_t n);
+void __real_free(void *p);
+int __real_vasprintf(char **s, const char *f, va_list ap);
+int __real_open(const char *path, int flags, ...);
+Onnx__ModelProto *__real_onnx__model_proto__unpack(ProtobufCAllocator *a, size_t len, const uint8_t *data);
+
+static int tracking; /* only while an input is processed */
+
+/* open-addressing hash set of live blocks */
+static void **live;
+static size_t live_cap, live_len;
+
+static size_t slot_of(void *p)
+{
+	uintptr_t h = (uintptr_t)p;
+	h ^= h >> 17;
+	h *= 0x9E3779B97F4A7C15ull;
+	return (size_t)(h >> 20) & (live_cap - 1);
+}
+
+#define TOMB ((void *)1)
+
+static void live_add(void *p);
+
+static void live_grow(void)
+{
+	void **old = live;
+	size_t oc = live_cap;
+	live_cap = live_cap ? live_cap * 2 : 1 << 16;
+	live = __real_calloc(live_cap, sizeof *live);
+	if (!live)
+		abort();
+	live_len = 0;
+	for (size_t i = 0; i < oc; i++)
+		if (old[i] && old[i] != TOMB)
+			live_add(old[i]);
+	__real_free(old);
+}
+
+static void live_add(void *p)
+{
+	if (!p)
+		return;
+	if ((live_len + 1) * 2 > live_cap)
+		live_grow();
+	size_t i = slot_of(p);
+	while (live[i] && live[i] != TOMB)
+		i = (i + 1) & (live_cap - 1);
+	live[i] = p;
+	live_len++;
+}
+
+/* 1 if p was tracked (and is forgotten now) */
+static int live_del(void *p)
+{
+	if (!p || !live_cap)
+		return 0;
+	size_t i = slot_of(p);
+	while (live[i]) {
+		if (live[i] == p) {
+			live[i] = TOMB;
+			live_len--; /* tombstones are cleared by live_release */
+			return 1;
+		}
+		i = (i + 1) & (live_cap - 1);
+	}
+	return 0;
+}
+
+static void live_release(void)
+{
+	for (size_t i = 0; i < live_cap; i++) {
+		if (live[i] && live[i] != TOMB)
+			__real_free(live[i]);
+		live[i] = NULL;
+	}
+	live_len = 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	if (tracking && n > FUZZ_MAX_ALLOC)
+		return NULL;
+	void *p = __real_malloc(n);
+	if (tracking)
+		live_add(p);
+	return p;
+}
+
+void *__wrap_calloc(size_t n, size_t s)
+{
+	if (tracking && s && n > FUZZ_MAX_ALLOC / s)
+		return NULL;
+	void *p = __real_calloc(n, s);
+	if (tracking)
+		live_add(p);
+	return p;
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	if (tracking && n > FUZZ_MAX_ALLOC)
+		return NULL;
+	int had = tracking && live_del(p);
+	void *q = __real_realloc(p, n);
+	if (!q && had)
+		live_add(p); /* realloc failed: p is still live */
+	if (tracking && q)
+		live_add(q);
+	return q;
+}
+
+void __wrap_free(void *p)
+{
+	if (tracking)
+		live_del(p);
+	__real_free(p);
+}
+
+int __wrap_vasprintf(char **s, const char *f, va_list ap)
+{
+	int r = __real_vasprintf(s, f, ap);
+	if (tracking && r >= 0)
+		live_add(*s);
+	return r;
+}
+
+static int fds[256], nfds;
+
+int __wrap_open(const char *path, int flags, ...)
+{
+	int mode = 0;
+	if (flags & O_CREAT) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, int);
+		va_end(ap);
+	}
+	int fd = __real_open(path, flags, mode);
+	if (tracking && fd >= 0 && nfds < 256)
+		fds[nfds++] = fd;
+	return fd;
+}
+
+static Onnx__ModelProto *models[8];
+static int nmodels;
+
+Onnx__ModelProto *__wrap_onnx__model_proto__unpack(ProtobufCAllocator *a, size_t len, const uint8_t *data)
+{
+	Onnx__ModelProto *m = __real_onnx__model_proto__unpack(a, len, data);
+	if (tracking && m && nmodels < 8)
+		models[nmodels++] = m;
+	return m;
+}
+
+static void release_all(void)
+{
+	live_release();
+	for (int i = 0; i < nmodels; i++)
+		onnx__model_proto__free_unpacked(models[i], NULL);
+	nmodels = 0;
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]); /* value_data leaks its descriptor on a fatal error */
+	nfds = 0;
+}
+
+/* ---- the model's folder: a copy of models/tiny ---- */
+
+static char model_path[4096];
+
+static void copy_file(const char *from, const char *to)
+{
+	FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+	if (!a || !b) {
+		fprintf(stderr, "fuzz_frontend: cannot copy %s to %s\n", from, to);
+		exit(1);
+	}
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof buf, a)) > 0)
+		fwrite(buf, 1, n, b);
+	fclose(a);
+	fclose(b);
+}
+
+static char tmpdir[4096];
+
+static void remove_tmpdir(void)
+{
+	DIR *d = opendir(tmpdir);
+	if (!d)
+		return;
+	struct dirent *e;
+	char p[8192];
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.') {
+			snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
+			unlink(p);
+		}
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+static void setup(void)
+{
+	const char *top = getenv("GPTOSSC_TOP");
+	if (!top)
+		top = GPTOSSC_TOP;
+	const char *t = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof tmpdir, "%s/gptossc-fuzz-XXXXXX", t && *t ? t : "/tmp");
+	if (!mkdtemp(tmpdir)) {
+		perror("fuzz_frontend: mkdtemp");
+		exit(1);
+	}
+	atexit(remove_tmpdir);
+	char src[8192], dst[8192];
+	snprintf(src, sizeof src, "%s/models/tiny", top);
+	DIR *d = opendir(src);
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.') {
+				snprintf(src, sizeof src, "%s/models/tiny/%s", top, e->d_name);
+				snprintf(dst, sizeof dst, "%s/%s", tmpdir, e->d_name);
+				copy_file(src, dst);
+			}
+		closedir(d);
+	} else {
+		fprintf(stderr, "fuzz_frontend: %s missing: external data will not resolve\n", src);
+	}
+	snprintf(model_path, sizeof model_path, "%s/model.onnx", tmpdir);
+	no_filter = getenv("FUZZ_NO_FILTER") && *getenv("FUZZ_NO_FILTER") == '1';
+	/* the compiler's messages are noise here: run.sh passes -close_fd_mask=2
+	 * (libFuzzer and the sanitizers keep a private copy of stderr) */
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	setup();
+	return 0;
+}
+
+/* Bounded work: graph inputs of more than FUZZ_MAX_INPUT elements are
+ * skipped.  Huge declared input dims are a known bug (numel overflows, see
+ * regressions/KNOWN) that would otherwise be hit over and over; replays
+ * set FUZZ_NO_FILTER=1 so the reproducers still reach it. */
+#define FUZZ_MAX_INPUT 100000000.0
+static int no_filter;
+
+static int inputs_too_big(Graph *g)
+{
+	for (int i = 0; i < g->ninputs; i++) {
+		double n = 1;
+		for (int d = 0; d < g->inputs[i]->rank; d++)
+			n *= (double)g->inputs[i]->dims[d];
+		if (n > FUZZ_MAX_INPUT)
+			return 1;
+	}
+	return 0;
+}
+
+/* volatile: modified between setjmp and longjmp */
+static volatile size_t emitted;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > (4u << 20))
+		return 0;
+	jmp_buf jb;
+	tracking = 1;
+	g_fatal_jmp = &jb;
+	if (!setjmp(jb)) {
+		unsigned char *buf = malloc(size ? size : 1);
+		memcpy(buf, data, size);
+		Graph *g = load_model_buffer(model_path, buf, size, NULL, NULL, 0);
+		if (!no_filter && inputs_too_big(g))
+			goto done;
+		inline_functions(g);
+		check_ops(g);
+		uniquify(g);
+		infer_and_fold(g, 1);
+		simplify(g);
+		fuse(g);
+		lower(g);
+		plan(g);
+		char *hdr = NULL;
+		EmitOpts eo = { .out_c = NULL, .prefix = "m" };
+		char *c = emit_c(g, &eo, &hdr);
+		emitted += (c ? strlen(c) : 0) + (hdr ? strlen(hdr) : 0);
+	}
+done:
+	g_fatal_jmp = NULL;
+	tracking = 0;
+	release_all();
+	return 0;
+}
+
+#ifdef FUZZ_STANDALONE
+int main(int argc, char **argv)
+{
+	setup();
+	for (int i = 1; i < argc; i++) {
+		FILE *f = fopen(argv[i], "rb");
+		if (!f) {
+			perror(argv[i]);
+			return 1;
+		}
+		size_t cap = 1 << 16, n = 0, k;
+		unsigned char *b = __real_malloc(cap);
+		while ((k = fread(b + n, 1, cap - n, f)) > 0)
+			if ((n += k) == cap)
+				b = __real_realloc(b, cap *= 2);
+		fclose(f);
+		LLVMFuzzerTestOneInput(b, n);
+		__real_free(b);
+		printf("ok %s\n", argv[i]);
+	}
+	return 0;
+}
+#endif
