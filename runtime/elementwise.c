@@ -166,6 +166,11 @@ static void rt_binary_f32(int64_t op, float *y, const float *a, const float *b, 
 		case RT_DIV: for (i = 0; i < n; i++) y[i] = a[i] / b[i]; return;
 		}
 	}
+	if (op == RT_POW && sb == 0 && b[0] == 2.0f) {
+		for (i = 0; i < n; i++)
+			y[i] = a[i * sa] * a[i * sa];
+		return;
+	}
 	switch (op) {
 	case RT_ADD: RT_LOOP(x0 + x1);
 	case RT_SUB: RT_LOOP(x0 - x1);

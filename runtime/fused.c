@@ -88,10 +88,12 @@ RT_API void rt_moe_gemv(void *const *t, const int64_t *p)
  * of byte j%16 for j < 16 and in the high nibble for j >= 16 (as ggml). */
 #define RT_FMT_MXFP4 100
 
+#ifndef RT_AVX2
 static const float rt_fused_e2m1[16] = {
 	0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
 	-0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f,
 };
+#endif
 
 static float rt_fused_e8m0(uint8_t e)
 {
@@ -101,70 +103,50 @@ static float rt_fused_e8m0(uint8_t e)
 	return f;
 }
 
-/* dot of a weight row in format fmt (n values) with f32 x */
-static float rt_fused_dot_fmt(const void *w, int64_t fmt, const float *x, int64_t n)
+/* Decode a weight row of n values in format fmt to floats. */
+static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 {
-	int64_t i;
-	float s = 0;
-	if (fmt == RT_F32)
-		return rt_fused_dot((const float *)w, x, n);
+	int64_t i = 0;
+	if (fmt == RT_F32) {
+		memcpy(out, w, 4 * n);
+		return;
+	}
 	if (fmt == RT_BF16) {
 		const uint16_t *h = (const uint16_t *)w;
-		i = 0;
 #ifdef RT_AVX2
-		{
-			__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-			for (; i + 16 <= n; i += 16) {
-				__m256i v0 = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i))), 16);
-				__m256i v1 = _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i + 8))), 16);
-				a0 = _mm256_fmadd_ps(_mm256_castsi256_ps(v0), _mm256_loadu_ps(x + i), a0);
-				a1 = _mm256_fmadd_ps(_mm256_castsi256_ps(v1), _mm256_loadu_ps(x + i + 8), a1);
-			}
-			{
-				__m256 a = _mm256_add_ps(a0, a1);
-				__m128 q = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-				q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-				q = _mm_add_ss(q, _mm_movehdup_ps(q));
-				s = _mm_cvtss_f32(q);
-			}
-		}
+		for (; i + 8 <= n; i += 8)
+			_mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(
+				_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i))), 16)));
 #endif
 		for (; i < n; i++)
-			s += rt_bf16_f32(h[i]) * x[i];
-		return s;
+			out[i] = rt_bf16_f32(h[i]);
+		return;
 	}
-	/* MXFP4 */
 	{
 		const uint8_t *b = (const uint8_t *)w;
-		int64_t nb = n / 32, k;
-		for (k = 0; k < nb; k++, b += 17, x += 32) {
-			float part = 0;
-			int j;
+		for (; i + 32 <= n; i += 32, b += 17, out += 32) {
+			float s = rt_fused_e8m0(b[0]);
 #ifdef RT_AVX2
-			{
-				/* decode 32 codes to floats via a table lookup, 8 at a time */
-				__m256 acc = _mm256_setzero_ps();
-				float v[32];
-				for (j = 0; j < 16; j++) {
-					v[j] = rt_fused_e2m1[b[1 + j] & 15];
-					v[j + 16] = rt_fused_e2m1[b[1 + j] >> 4];
-				}
-				for (j = 0; j < 32; j += 8)
-					acc = _mm256_fmadd_ps(_mm256_loadu_ps(v + j), _mm256_loadu_ps(x + j), acc);
-				{
-					__m128 q = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-					q = _mm_add_ps(q, _mm_movehl_ps(q, q));
-					q = _mm_add_ss(q, _mm_movehdup_ps(q));
-					part = _mm_cvtss_f32(q);
-				}
-			}
+			/* nibbles -> doubled e2m1 values as int8 by a pshufb lookup
+			 * (as ggml does), widened to floats 8 at a time */
+			const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+			const __m128i m4 = _mm_set1_epi8(15);
+			__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
+			__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
+			__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+			__m256 sc = _mm256_set1_ps(0.5f * s);
+			_mm256_storeu_ps(out, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo))));
+			_mm256_storeu_ps(out + 8, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8)))));
+			_mm256_storeu_ps(out + 16, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi))));
+			_mm256_storeu_ps(out + 24, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8)))));
 #else
-			for (j = 0; j < 16; j++)
-				part += rt_fused_e2m1[b[1 + j] & 15] * x[j] + rt_fused_e2m1[b[1 + j] >> 4] * x[j + 16];
+			int j;
+			for (j = 0; j < 16; j++) {
+				out[j] = s * rt_fused_e2m1[b[1 + j] & 15];
+				out[j + 16] = s * rt_fused_e2m1[b[1 + j] >> 4];
+			}
 #endif
-			s += part * rt_fused_e8m0(b[0]);
 		}
-		return s;
 	}
 }
 
@@ -174,26 +156,46 @@ static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : n / 32 * 17;
 }
 
-/* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[nd*2+5]. */
+/* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
+ * (bf16 or MXFP4).  Expert-major: each selected expert's row is decoded
+ * once and used for every position routed to it.  Rows up to 16384 values;
+ * the compiler only picks this kernel then. */
 RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 {
 	int64_t E = p[0], R = p[1], C = p[2], idt = p[3], nd = p[4];
 	const int64_t *dims = p + 5, *xs = dims + nd;
 	int64_t fmt = xs[nd], rb = rt_fused_row_bytes(fmt, C);
-	int64_t idx[RT_MAXDIM] = { 0 }, npos = 1, pos, ox = 0, d, o;
+	int64_t npos = 1, pos, d, o, e;
 	const unsigned char *W = (const unsigned char *)t[0];
 	const float *X = (const float *)t[2];
 	float *Y = (float *)t[3];
+	float row[16384];
 	for (d = 0; d < nd; d++)
 		npos *= dims[d];
-	for (pos = 0; pos < npos; pos++) {
-		int64_t e = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-		float *y = Y + pos * R;
-		if (e < 0)
-			e += E;
-		for (o = 0; o < R; o++)
-			y[o] = e < 0 || e >= E ? 0 : rt_fused_dot_fmt(W + (e * R + o) * rb, fmt, X + ox, C);
-		rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+	for (pos = 0; pos < npos; pos++) { /* rows of unknown experts are 0 */
+		int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+		if (ee < -E || ee >= E)
+			for (o = 0; o < R; o++)
+				Y[pos * R + o] = 0;
+	}
+	for (e = 0; e < E; e++) {
+		int any = 0;
+		for (pos = 0; pos < npos && !any; pos++) {
+			int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+			any = ee == e || ee + E == e;
+		}
+		if (!any)
+			continue;
+		for (o = 0; o < R; o++) {
+			int64_t idx[RT_MAXDIM] = { 0 }, ox = 0;
+			rt_fused_decode(W + (e * R + o) * rb, fmt, C, row);
+			for (pos = 0; pos < npos; pos++) {
+				int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+				if (ee == e || ee + E == e)
+					Y[pos * R + o] = rt_fused_dot(row, X + ox, C);
+				rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+			}
+		}
 	}
 }
 
@@ -210,11 +212,16 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 	if (layout == 1) {
 		int64_t rb = rt_fused_row_bytes(fmt, K);
 		const unsigned char *W = (const unsigned char *)t[1];
+		float row[16384];
 		for (n = 0; n < N; n++) {
-			const void *w = W + n * rb;
+			const float *w = (const float *)(W + n * rb);
 			float b = bias ? bias[n] : 0;
+			if (fmt != RT_F32) {
+				rt_fused_decode(W + n * rb, fmt, K, row);
+				w = row;
+			}
 			for (m = 0; m < M; m++)
-				y[m * N + n] = alpha * rt_fused_dot_fmt(w, fmt, x + m * K, K) + b;
+				y[m * N + n] = alpha * rt_fused_dot(w, x + m * K, K) + b;
 		}
 		return;
 	}
