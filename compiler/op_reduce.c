@@ -525,10 +525,9 @@ static void infer_batchnorm(Graph *g, Node *n)
 	if (!rt_is_float(x->dtype))
 		node_fatal(n, "input 0 '%s' must be a float tensor", x->name);
 	need_rank(n, 0, 2, RT_MAXDIM);
-	if (attr_i(n, "training_mode", 0))
-		node_fatal(n, "training_mode=1 is not supported (inference only)");
-	if (n->nout > 1)
-		node_fatal(n, "only the inference form (one output) is supported");
+	int train = n->opset >= 14 && attr_i(n, "training_mode", 0);
+	if (n->nout > 1 && (n->opset < 14 || !train))
+		node_fatal(n, "only inference (one output) or training_mode=1 (three outputs) is supported");
 	for (int i = 1; i < 5; i++) {
 		check_param(n, i, x);
 		if (numel(n->in[i]) != x->dims[1])
@@ -536,6 +535,8 @@ static void infer_batchnorm(Graph *g, Node *n)
 				   shape_str(n->in[i]), (long long)x->dims[1]);
 	}
 	set_shape(n->out[0], x->dtype, x->rank, x->dims);
+	for (int i = 1; i < n->nout; i++)
+		set_shape(n->out[i], x->dtype, 1, &x->dims[1]);
 }
 
 static void lower_batchnorm(Graph *g, Node *n)
@@ -545,11 +546,15 @@ static void lower_batchnorm(Graph *g, Node *n)
 	for (int i = 0; i < 5; i++)
 		call_in(c, n->in[i]);
 	call_out(c, n->out[0]);
+	call_out(c, n->nout > 1 ? n->out[1] : NULL);
+	call_out(c, n->nout > 2 ? n->out[2] : NULL);
 	call_p(c, x->dtype);
 	call_p(c, x->dims[0]);
 	call_p(c, x->dims[1]);
 	call_p(c, spatial(x));
 	call_pf(c, attr_f(n, "epsilon", 1e-5));
+	call_p(c, n->opset >= 14 && attr_i(n, "training_mode", 0));
+	call_pf(c, attr_f(n, "momentum", 0.9));
 }
 
 #define REDUCE(name) { name, 1, 2, 1, 1, infer_reduce, lower_reduce }
@@ -571,6 +576,6 @@ const OpDef ops_reduce[] = {
 	{ "GroupNormalization", 3, 3, 1, 1, infer_groupnorm, lower_groupnorm },
 	{ "LpNormalization", 1, 1, 1, 1, infer_same, lower_lpnorm },
 	{ "MeanVarianceNormalization", 1, 1, 1, 1, infer_same, lower_mvn },
-	{ "BatchNormalization", 5, 5, 1, 5, infer_batchnorm, lower_batchnorm },
+	{ "BatchNormalization", 5, 5, 1, 3, infer_batchnorm, lower_batchnorm },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };

@@ -25,9 +25,9 @@ static double rt_reduce_rowf(int64_t op, const void *x, int64_t dt, int64_t base
 	if (op == RT_RPROD)
 		s = 1;
 	else if (op == RT_RMAX)
-		s = -inf;
+		s = cnt ? rt_getf(x, dt, base) : -inf;
 	else if (op == RT_RMIN)
-		s = inf;
+		s = cnt ? rt_getf(x, dt, base) : inf;
 	if (op == RT_RLSE) {
 		m = -inf;
 		for (k = 0; k < cnt; k++) {
@@ -53,8 +53,8 @@ static double rt_reduce_rowf(int64_t op, const void *x, int64_t dt, int64_t base
 		case RT_RSUMSQ: case RT_RL2: s += v * v; break;
 		case RT_RL1: s += fabs(v); break;
 		case RT_RPROD: s *= v; break;
-		case RT_RMAX: if (v > s || v != v) s = s != s ? s : v; break;
-		case RT_RMIN: if (v < s || v != v) s = s != s ? s : v; break;
+		case RT_RMAX: if (v > s) s = v; break;
+		case RT_RMIN: if (v < s) s = v; break;
 		}
 		rt_next(nr, rd, idx, &off, rs, NULL, NULL, NULL, NULL);
 	}
@@ -139,25 +139,17 @@ static float rt_reduce_rowf32(int64_t op, const float *x, int64_t n, int64_t st)
 		for (k = 0; k < n; k++)
 			s += fabsf(x[k * st]);
 		return (float)s;
-	case RT_RMAX:
-		m = (float)-rt_reduce_inf();
-		for (k = 0; k < n; k++) {
-			float v = x[k * st];
-			if (v != v)
-				return v;
-			if (v > m)
-				m = v;
-		}
+	case RT_RMAX: /* as ONNX Runtime: NaN only sticks when it comes first */
+		m = n ? x[0] : (float)-rt_reduce_inf();
+		for (k = 1; k < n; k++)
+			if (x[k * st] > m)
+				m = x[k * st];
 		return m;
 	case RT_RMIN:
-		m = (float)rt_reduce_inf();
-		for (k = 0; k < n; k++) {
-			float v = x[k * st];
-			if (v != v)
-				return v;
-			if (v < m)
-				m = v;
-		}
+		m = n ? x[0] : (float)rt_reduce_inf();
+		for (k = 1; k < n; k++)
+			if (x[k * st] < m)
+				m = x[k * st];
 		return m;
 	}
 	return (float)rt_reduce_rowf(op, x, RT_F32, 0, 1, &n, &st, n);
@@ -243,6 +235,8 @@ static void rt_reduce_softmax_f32(int64_t mode, const float *x, float *y, int64_
 			m = x[j * st];
 			arg = j;
 		}
+	if (m != m) /* as ONNX Runtime: a leading NaN gives an all-zero Hardmax row */
+		arg = -1;
 	if (mode == RT_SM_HARD) {
 		for (j = 0; j < n; j++)
 			y[j * st] = j == arg ? 1.0f : 0.0f;
@@ -292,6 +286,8 @@ RT_API void rt_softmax(void *const *t, const int64_t *p)
 					arg = j;
 				}
 			}
+			if (m != m)
+				arg = -1;
 			if (mode == RT_SM_HARD) {
 				for (j = 0; j < n; j++)
 					rt_setf(t[1], dt, base + j * inner, j == arg);
@@ -307,7 +303,7 @@ RT_API void rt_softmax(void *const *t, const int64_t *p)
 }
 
 /* TopK order: is element a (index ia) placed before element b?  Ties go to
- * the lower index; NaN counts as larger than any number. */
+ * the lower index; NaN comes after every number (largest or smallest). */
 static int rt_reduce_before(const void *x, int64_t dt, int64_t a, int64_t b, int64_t ia, int64_t ib, int64_t largest)
 {
 	int c; /* -1: a < b, 0: equal, 1: a > b */
@@ -321,9 +317,8 @@ static int rt_reduce_before(const void *x, int64_t dt, int64_t a, int64_t b, int
 			vb = rt_getf(x, dt, b);
 		}
 		if (va != va || vb != vb)
-			c = (va != va) - (vb != vb);
-		else
-			c = (va > vb) - (va < vb);
+			return vb != vb && (va == va || ia < ib);
+		c = (va > vb) - (va < vb);
 	} else if (dt == RT_U64) {
 		uint64_t va = (uint64_t)rt_geti(x, dt, a), vb = (uint64_t)rt_geti(x, dt, b);
 		c = (va > vb) - (va < vb);
@@ -537,15 +532,39 @@ RT_API void rt_norm(void *const *t, const int64_t *p)
 	}
 }
 
-/* BatchNormalization, inference: y = (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c]
- * t = {x, scale, bias, mean, var, y}; p = {dtype, N, C, inner, eps_bits} */
+/* BatchNormalization: y = (x - mean[c]) / sqrt(var[c] + eps) * scale[c] + bias[c].
+ * Inference uses the given mean and var; training mode uses the batch's
+ * (population variance over N and the spatial dims) and also writes
+ * running_mean/var = input * momentum + batch * (1 - momentum).
+ * t = {x, scale, bias, mean, var, y, running_mean, running_var};
+ * p = {dtype, N, C, inner, eps_bits, training, momentum_bits} */
 RT_API void rt_batchnorm(void *const *t, const int64_t *p)
 {
-	int64_t dt = p[0], nb = p[1], nc = p[2], inner = p[3], b, c, i;
-	double eps = rt_bits_f64(p[4]);
+	int64_t dt = p[0], nb = p[1], nc = p[2], inner = p[3], train = p[5], b, c, i;
+	double eps = rt_bits_f64(p[4]), mom = rt_bits_f64(p[6]);
 	for (c = 0; c < nc; c++) {
-		double a = rt_getf(t[1], dt, c) / sqrt(rt_getf(t[4], dt, c) + eps);
-		double sh = rt_getf(t[2], dt, c) - rt_getf(t[3], dt, c) * a;
+		double mean = rt_getf(t[3], dt, c), var = rt_getf(t[4], dt, c), a, sh;
+		if (train) {
+			double s = 0, cnt = (double)(nb * inner);
+			for (b = 0; b < nb; b++)
+				for (i = 0; i < inner; i++)
+					s += rt_getf(t[0], dt, (b * nc + c) * inner + i);
+			s /= cnt;
+			var = 0;
+			for (b = 0; b < nb; b++)
+				for (i = 0; i < inner; i++) {
+					double d = rt_getf(t[0], dt, (b * nc + c) * inner + i) - s;
+					var += d * d;
+				}
+			var /= cnt;
+			if (t[6])
+				rt_setf(t[6], dt, c, mean * mom + s * (1 - mom));
+			if (t[7])
+				rt_setf(t[7], dt, c, rt_getf(t[4], dt, c) * mom + var * (1 - mom));
+			mean = s;
+		}
+		a = rt_getf(t[1], dt, c) / sqrt(var + eps);
+		sh = rt_getf(t[2], dt, c) - mean * a;
 		for (b = 0; b < nb; b++) {
 			int64_t base = (b * nc + c) * inner;
 			if (dt == RT_F32) {
