@@ -215,6 +215,7 @@ static void release_all(void)
 /* ---- the model's folder: a copy of models/tiny ---- */
 
 static char model_path[4096];
+static int no_filter; /* FUZZ_NO_FILTER=1 */
 
 static void copy_file(const char *from, const char *to)
 {
@@ -295,7 +296,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
  * regressions/KNOWN) that would otherwise be hit over and over; replays
  * set FUZZ_NO_FILTER=1 so the reproducers still reach it. */
 #define FUZZ_MAX_INPUT 100000000.0
-static int no_filter;
 
 static int inputs_too_big(Graph *g)
 {
