@@ -375,7 +375,7 @@ static void lower_concat(Graph *g, Node *n)
 	for (int i = 0; i < n->nin; i++) {
 		Value *x = n->in[i];
 		int64_t len = x->dims[axis] * inner;
-		if (!len && (i || n->nin > 1))
+		if (!len)
 			continue; /* empty input: nothing to copy */
 		Call *c = call_new(g, n, "rt_copy_rows");
 		call_in(c, x);
@@ -396,18 +396,19 @@ static void lower_concat(Graph *g, Node *n)
 	}
 }
 
+/* Concat and Split take one call per input / output */
+#define MAXSPLIT 4096
+
 /* split sizes along the axis; returns the axis */
 static int64_t split_plan(Graph *g, Node *n, int64_t *sizes)
 {
 	Value *x = n->in[0];
 	int64_t axis = norm_axis(n, attr_i(n, "axis", 0), x->rank), d = x->dims[axis];
 	int k = n->nout, cnt;
-	int64_t tmp[MAXT];
-	if (k > MAXT - 1)
-		node_fatal(n, "has %d outputs, at most %d supported", k, MAXT - 1);
-	cnt = const_ints_in(g, n, 1, tmp, MAXT, "split");
+	int64_t tmp[MAXSPLIT];
+	cnt = const_ints_in(g, n, 1, tmp, MAXSPLIT, "split");
 	if (cnt < 0)
-		cnt = attr_ints(n, "split", tmp, MAXT);
+		cnt = attr_ints(n, "split", tmp, MAXSPLIT);
 	if (cnt >= 0) {
 		if (cnt != k)
 			node_fatal(n, "split has %d sizes for %d outputs", cnt, k);
@@ -437,7 +438,7 @@ static int64_t split_plan(Graph *g, Node *n, int64_t *sizes)
 static void infer_split(Graph *g, Node *n)
 {
 	Value *x = n->in[0];
-	int64_t sizes[MAXT], dims[RT_MAXDIM];
+	int64_t sizes[MAXSPLIT], dims[RT_MAXDIM];
 	int64_t axis = split_plan(g, n, sizes);
 	esize(n, x);
 	for (int i = 0; i < n->nout; i++) {
@@ -450,7 +451,7 @@ static void infer_split(Graph *g, Node *n)
 static void lower_split(Graph *g, Node *n)
 {
 	Value *x = n->in[0];
-	int64_t sizes[MAXT];
+	int64_t sizes[MAXSPLIT];
 	int64_t axis = split_plan(g, n, sizes);
 	int r = x->rank, es = esize(n, x);
 	int64_t outer = prod(x->dims, 0, (int)axis), inner = prod(x->dims, (int)axis + 1, r) * es;
@@ -1215,8 +1216,8 @@ const OpDef ops_shape[] = {
 	{ "Squeeze", 1, 2, 1, 1, infer_squeeze, lower_none },
 	{ "Unsqueeze", 1, 2, 1, 1, infer_unsqueeze, lower_none },
 	{ "Transpose", 1, 1, 1, 1, infer_transpose, lower_transpose },
-	{ "Concat", 1, MAXT - 1, 1, 1, infer_concat, lower_concat },
-	{ "Split", 1, 2, 1, MAXT - 1, infer_split, lower_split },
+	{ "Concat", 1, MAXSPLIT, 1, 1, infer_concat, lower_concat },
+	{ "Split", 1, 2, 1, MAXSPLIT, infer_split, lower_split },
 	{ "Slice", 1, 5, 1, 1, infer_slice, lower_slice },
 	{ "Gather", 2, 2, 1, 1, infer_gather, lower_gather },
 	{ "GatherElements", 2, 2, 1, 1, infer_gather_elements, lower_gather_elements },
