@@ -116,8 +116,9 @@ static char *where(Value *v)
 	fatal("internal error: value '%s' has no storage", v->name);
 }
 
-static void emit_call(Buf *b, Call *c)
+static void emit_call(Buf *b, Call *c, const char *prefix)
 {
+	(void)prefix;
 	Node *n = c->node;
 	bprintf(b, "\t/* %s '%s':", n->op, n->name);
 	for (int k = c->nin; k < c->nt; k++)
@@ -139,6 +140,28 @@ static void emit_call(Buf *b, Call *c)
 	if (!c->nt)
 		bprintf(b, "0");
 	bprintf(b, "};\n\t\t%s(t, %s);\n\t}\n", c->kernel, c->np ? "p" : "0");
+}
+
+/* A parallel group: the same kernel and tensors, parameter sets that
+ * split the work; the pool runs them (templates/pool.c.in). */
+static void emit_parallel(Buf *b, Call *c, int n, const char *prefix)
+{
+	Node *nd = c->node;
+	bprintf(b, "\t/* %s '%s': %s, %d parallel parts */\n\t{\n", nd->op, nd->name,
+		c->t[c->nin] ? fmt("%s %s", c->t[c->nin]->name, shape_str(c->t[c->nin])) : "", n);
+	for (int k = 0; k < n; k++) {
+		bprintf(b, "\t\tstatic const int64_t p%d[] = {", k);
+		for (int i = 0; i < c[k].np; i++)
+			bprintf(b, "%s%lld", i ? "," : "", (long long)c[k].p[i]);
+		bprintf(b, "};\n");
+	}
+	bprintf(b, "\t\tstatic const int64_t *const ps[] = {");
+	for (int k = 0; k < n; k++)
+		bprintf(b, "%sp%d", k ? ", " : "", k);
+	bprintf(b, "};\n\t\tvoid *const t[] = {");
+	for (int k = 0; k < c->nt; k++)
+		bprintf(b, "%s%s", k ? ", " : "", where(c->t[k]));
+	bprintf(b, "};\n\t\t%s_parallel(c, %s, t, ps, %d);\n\t}\n", prefix, c->kernel, n);
 }
 
 /* Append a runtime file with its quoted #includes pasted in place, each
@@ -224,8 +247,16 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 		bprintf(&body, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
 	for (int i = 0; i < g->noutputs; i++)
 		bprintf(&body, "\tif (!out[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
-	for (int c = 0; c < g->ncalls; c++)
-		emit_call(&body, &g->calls[c]);
+	for (int c = 0; c < g->ncalls; c++) {
+		int n = 1;
+		while (g->calls[c].par && c + n < g->ncalls && g->calls[c + n].par == g->calls[c].par)
+			n++;
+		if (n == 1)
+			emit_call(&body, &g->calls[c], p);
+		else
+			emit_parallel(&body, &g->calls[c], n, p);
+		c += n - 1;
+	}
 	/* outputs that are constants, inputs, views or repeated: copied */
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *v = g->outputs[i];
@@ -259,10 +290,21 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 		"INCLUDE", inc, "RUNTIME", "",
 		"EXTERNS", fmt("%s%s", o->embed_weights ? fmt("/* --embed-weights: the blob, linked in (%s_blob.c) */\nextern const unsigned char %s_blob_data[%s_BLOB_BYTES];\n", p, p, P) : "",
 			       o->static_arena ? fmt("/* --static-arena: a static arena in model.c (one context at a time) */\nextern unsigned char %s_arena_data[%s_ARENA_BYTES + 1];\n", p, P) : ""),
+		"NTHREADS", fmt("%d", g_threads),
+		"POOLHDR", g_threads > 1 ? fmt("#include <pthread.h>\nstruct %s_ctx;\ntypedef struct %s_job {\n\tstruct %s_ctx *c;\n\tint index;\n} %s_job;\n", p, p, p, p) : "",
+		"POOLFIELDS", g_threads > 1 ? fmt("\t/* the thread pool (templates/pool.c.in) */\n\tpthread_mutex_t mu;\n\tpthread_cond_t go, done;\n"
+						"\tint gen, pending, quit, nparts;\n\tvoid (*fn)(void *const *, const int64_t *);\n"
+						"\tvoid *const *t;\n\tconst int64_t *const *ps;\n\tpthread_t threads[%d];\n\t%s_job jobs[%d];\n",
+						g_threads, p, g_threads) : "",
+		"POOL", "",
 		"ARENADEF", o->static_arena ? fmt("RT_ALIGN64 unsigned char %s_arena_data[%s_ARENA_BYTES + 1];\n", p, P) : "",
 		NULL,
 	};
 	*header = subst(runtime_source("model.h.in"), kv);
+	char *pool = subst(runtime_source(g_threads > 1 ? "pool.c.in" : "nopool.c.in"), kv);
+	for (int i = 0; kv[i]; i += 2)
+		if (!strcmp(kv[i], "POOL"))
+			kv[i + 1] = pool;
 	char *c = subst(runtime_source("model.c.in"), kv);
 	/* the runtime goes in last: its text may contain '@' */
 	char *rt = runtime_text(g);

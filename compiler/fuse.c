@@ -152,6 +152,42 @@ static int only_fused_readers(Graph *g, Value *w)
 	return 1;
 }
 
+/* ---- threads ----
+ * With --threads N, a heavy call whose parameters end in a [begin, end)
+ * range of independent outputs is split into N calls over parts of the
+ * range (multiples of `align`), marked as one parallel group: the generated
+ * code runs a group's calls on the thread pool. */
+int g_threads = 1;
+
+static void split_call(Graph *g, Call *c, int at, int64_t total, int64_t align, int64_t work)
+{
+	int parts = g_threads;
+	if (parts <= 1 || work < (1 << 16) || total < 2 * align)
+		return;
+	if (total / align < parts)
+		parts = (int)(total / align);
+	static int group;
+	group++;
+	int first = (int)(c - g->calls);
+	Call proto = *c;
+	int64_t step = (total / parts + align - 1) / align * align;
+	for (int k = 0; k < parts; k++) {
+		int64_t b = k * step, e = k == parts - 1 ? total : (k + 1) * step;
+		if (b >= total)
+			break;
+		Call *d = k ? call_new(g, proto.node, proto.kernel) : &g->calls[first];
+		if (k) {
+			*d = proto;
+			d->p = xcalloc(proto.np, sizeof(int64_t));
+			memcpy(d->p, proto.p, proto.np * sizeof(int64_t));
+			d->capp = proto.np;
+		}
+		d->p[at] = b;
+		d->p[at + 1] = e;
+		d->par = group;
+	}
+}
+
 /* ---- MoE ---- */
 
 static void lower_moe_gemv(Graph *g, Node *n)
@@ -179,8 +215,12 @@ static void lower_moe_gemv(Graph *g, Node *n)
 		const char *q = strchr(J, I[d]);
 		call_p(c, q ? xst[q - J] : 0);
 	}
-	if (fmt != RT_F32)
-		call_p(c, fmt);
+	if (fmt == RT_F32)
+		return;
+	call_p(c, fmt);
+	call_p(c, 0);
+	call_p(c, w->dims[1]);
+	split_call(g, c, c->np - 2, w->dims[1], 1, numel(idx) * w->dims[1] * w->dims[2]);
 }
 
 static const OpDef moe_def = { "MoEGemv", 3, 3, 1, 1, NULL, lower_moe_gemv };
@@ -261,6 +301,9 @@ static void lower_linear(Graph *g, Node *n)
 	call_p(c, layout);
 	call_p(c, w->wfmt ? w->wfmt : RT_F32);
 	call_pf(c, atof(n->aux + 2));
+	call_p(c, 0);
+	call_p(c, N);
+	split_call(g, c, c->np - 2, N, layout == 0 ? 32 : 1, M * N * K);
 }
 
 static const OpDef linear_def = { "Linear", 2, 3, 1, 1, NULL, lower_linear };

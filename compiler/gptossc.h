@@ -188,6 +188,7 @@ void simplify(Graph *g);
 /* fuse.c */
 enum { WEIGHTS_AUTO, WEIGHTS_F32, WEIGHTS_BF16 };
 extern int g_weights_mode;
+extern int g_threads;
 void fuse(Graph *g);
 void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst);
 
@@ -198,6 +199,7 @@ struct Call {
 	int nt;
 	Value *t[MAXT];
 	int nin; /* t[0..nin) are read, the rest written */
+	int par; /* != 0: runs in parallel with the neighbouring calls of the same group */
 	int np, capp;
 	int64_t *p;
 };

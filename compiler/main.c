@@ -24,6 +24,8 @@ static const char usage[] =
 	"                      lossless, else f32), f32, or bf16 (lossy where not exact)\n"
 	"  --tap NAME          expose the intermediate value NAME as an extra output (repeatable)\n"
 	"  --tap-all           expose every computed intermediate value\n"
+	"  --threads N         a pthread pool of N threads in the generated code (default 1:\n"
+	"                      no pthread dependency); NAME_set_threads changes it at run time\n"
 	"  --main              also write FILE_main.c, a greedy generation driver\n"
 	"  --embed-weights     also write FILE_blob.c (or .S with .incbin for big blobs):\n"
 	"                      the blob as const data, NAME_blob_data, for targets without files\n"
@@ -204,6 +206,10 @@ int main(int argc, char **argv)
 				g_weights_mode = WEIGHTS_BF16;
 			else
 				usage_error("--weights takes auto, f32 or bf16, not '%s'", v);
+		} else if (!strcmp(a, "--threads")) {
+			if (i + 1 >= argc || atoi(argv[i + 1]) < 1 || atoi(argv[i + 1]) > 64)
+				usage_error("--threads wants a number from 1 to 64");
+			g_threads = atoi(argv[++i]);
 		} else if (!strcmp(a, "--embed-weights")) {
 			o.embed_weights = 1;
 		} else if (!strcmp(a, "--static-arena")) {

@@ -125,6 +125,10 @@ int run_main(int argc, char **argv)
 				usage_error("too many inputs");
 			in_names[nin] = eq ? fmt("%.*s", (int)(eq - v), v) : NULL;
 			in_files[nin++] = eq ? eq + 1 : v;
+		} else if (!strcmp(a, "--threads")) {
+			if (i + 1 >= argc || atoi(argv[i + 1]) < 1 || atoi(argv[i + 1]) > 64)
+				usage_error("--threads wants a number from 1 to 64");
+			g_threads = atoi(argv[++i]);
 		} else if (!strcmp(a, "-O")) {
 			outdir = argv[++i];
 		} else if (!strcmp(a, "--by-index")) {
@@ -206,7 +210,7 @@ int run_main(int argc, char **argv)
 	void **outputs = xcalloc(g->noutputs + 1, sizeof(void *));
 	for (int i = 0; i < g->noutputs; i++)
 		outputs[i] = xcalloc(nbytes(g->outputs[i]) + 64, 1);
-	unsigned char ctx[64];
+	void *ctx = xcalloc(1, 1 << 16); /* larger than any m_ctx, thread pool included */
 	int err = init(ctx, blob, blob_len, arena, g->arena_bytes);
 	if (err)
 		fatal("generated init failed with code %d", err);

@@ -157,14 +157,14 @@ static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 }
 
 /* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
- * (bf16 or MXFP4).  Expert-major: each selected expert's row is decoded
+ * (bf16 or MXFP4), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.  Expert-major: each selected expert's row is decoded
  * once and used for every position routed to it.  Rows up to 16384 values;
  * the compiler only picks this kernel then. */
 RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 {
 	int64_t E = p[0], R = p[1], C = p[2], idt = p[3], nd = p[4];
 	const int64_t *dims = p + 5, *xs = dims + nd;
-	int64_t fmt = xs[nd], rb = rt_fused_row_bytes(fmt, C);
+	int64_t fmt = xs[nd], rb = rt_fused_row_bytes(fmt, C), ob = xs[nd + 1], oe = xs[nd + 2];
 	int64_t npos = 1, pos, d, o, e;
 	const unsigned char *W = (const unsigned char *)t[0];
 	const float *X = (const float *)t[2];
@@ -175,7 +175,7 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 	for (pos = 0; pos < npos; pos++) { /* rows of unknown experts are 0 */
 		int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
 		if (ee < -E || ee >= E)
-			for (o = 0; o < R; o++)
+			for (o = ob; o < oe; o++)
 				Y[pos * R + o] = 0;
 	}
 	for (e = 0; e < E; e++) {
@@ -186,7 +186,7 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 		}
 		if (!any)
 			continue;
-		for (o = 0; o < R; o++) {
+		for (o = ob; o < oe; o++) {
 			int64_t idx[RT_MAXDIM] = { 0 }, ox = 0;
 			rt_fused_decode(W + (e * R + o) * rb, fmt, C, row);
 			for (pos = 0; pos < npos; pos++) {
@@ -200,12 +200,14 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 }
 
 /* rt_linear: y[M,N] = alpha * x[M,K] @ W (+ bias[N]), W constant.
- * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits}
+ * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits, n_begin, n_end}
+ * computes the columns [n_begin, n_end) (the threads' share)
  * layout 0: W is [K,N] row-major (f32 only); layout 1: W is [N,K] (rows
  * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows. */
 RT_API void rt_linear(void *const *t, const int64_t *p)
 {
 	int64_t M = p[0], K = p[1], N = p[2], layout = p[3], fmt = p[4], m, n, k;
+	int64_t nb = p[6], ne = p[7];
 	float alpha = (float)rt_bits_f64(p[5]);
 	const float *x = (const float *)t[0], *bias = (const float *)t[2];
 	float *y = (float *)t[3];
@@ -213,7 +215,7 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		int64_t rb = rt_fused_row_bytes(fmt, K);
 		const unsigned char *W = (const unsigned char *)t[1];
 		float row[16384];
-		for (n = 0; n < N; n++) {
+		for (n = nb; n < ne; n++) {
 			const float *w = (const float *)(W + n * rb);
 			float b = bias ? bias[n] : 0;
 			if (fmt != RT_F32) {
@@ -226,11 +228,11 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		return;
 	}
 	{
-		int64_t n0 = 0;
+		int64_t n0 = nb;
 #ifdef RT_AVX2
 		/* 4 rows x 32 columns of y in 16 registers; W[k, n0:n0+32] loaded
 		 * once per k for the 4 rows (the W panel stays in cache). */
-		for (; n0 + 32 <= N; n0 += 32) {
+		for (; n0 + 32 <= ne; n0 += 32) {
 			int64_t m0;
 			for (m0 = 0; m0 < M; m0 += 4) {
 				const float *xr[4];
@@ -269,8 +271,8 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 			}
 		}
 #endif
-		for (; n0 < N; n0 += 64) {
-			int64_t nn = N - n0 < 64 ? N - n0 : 64;
+		for (; n0 < ne; n0 += 64) {
+			int64_t nn = ne - n0 < 64 ? ne - n0 : 64;
 			for (m = 0; m < M; m++) {
 				float acc[64];
 				for (n = 0; n < nn; n++)
