@@ -118,6 +118,11 @@ struct Graph {
 /* util.c */
 extern const char *g_file; /* model path, for messages */
 extern jmp_buf *g_fatal_jmp;
+extern int g_quiet;
+/* run.c: graph inputs given as constants (gptossc run binds small integer inputs) */
+extern char **g_bind_names;
+extern Onnx__TensorProto **g_bind_tensors;
+extern int g_nbind;
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);

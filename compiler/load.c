@@ -277,6 +277,15 @@ Graph *load_model_buffer(const char *path, unsigned char *buf, size_t len, char 
 		tensor_proto_to_value(g, v, t, fmt("initializer '%s'", t->name));
 	}
 
+	/* inputs bound to values (gptossc run): constants like initializers */
+	for (size_t i = 0; i < gp->n_input; i++)
+		for (int k = 0; k < g_nbind; k++)
+			if (!strcmp(gp->input[i]->name, g_bind_names[k]) && !map_get(&inits, g_bind_names[k])) {
+				Value *v = value_new(g, g_bind_names[k]);
+				map_put(&inits, g_bind_names[k], v);
+				tensor_proto_to_value(g, v, g_bind_tensors[k], fmt("input '%s'", g_bind_names[k]));
+			}
+
 	/* graph inputs that are not initializers */
 	g->inputs = xcalloc(gp->n_input + 1, sizeof *g->inputs);
 	for (size_t i = 0; i < gp->n_input; i++) {

@@ -13,6 +13,10 @@
 #include <libtcc.h>
 #endif
 
+char **g_bind_names;
+Onnx__TensorProto **g_bind_tensors;
+int g_nbind;
+
 typedef int (*init_fn)(void *ctx, const void *blob, size_t blob_len, void *arena, size_t arena_len);
 typedef int (*run_fn)(void *ctx, const void *const *in, void *const *out);
 
@@ -104,6 +108,20 @@ static void write_tensor_pb(const char *path, const char *name, Value *v, void *
 	cleanup_unregister(tmp);
 }
 
+/* Compile, or return NULL (quietly) if the graph does not compile. */
+static Graph *trial_compile(const char *model, char **pin_names, int64_t *pin_vals, int npins)
+{
+	jmp_buf jb;
+	Graph *volatile g = NULL;
+	g_fatal_jmp = &jb;
+	g_quiet = 1;
+	if (!setjmp(jb))
+		g = compile_graph(model, pin_names, pin_vals, npins, 0, NULL);
+	g_fatal_jmp = NULL;
+	g_quiet = 0;
+	return g;
+}
+
 int run_main(int argc, char **argv)
 {
 	const char *model = NULL, *outdir = NULL, *cc = NULL;
@@ -158,19 +176,48 @@ int run_main(int argc, char **argv)
 	if (!outdir)
 		usage_error("run: no output folder given (-O DIR)");
 
-	Graph *g = compile_graph(model, pin_names, pin_vals, npins, 0, NULL);
+	Onnx__TensorProto *tps[64];
+	for (int k = 0; k < nin; k++)
+		tps[k] = read_tensor_pb(in_files[k], NULL);
+
+	/* Shapes must be static: an input that sets a shape (Reshape's shape,
+	 * TopK's K, reduction axes) has to be constant.  If the graph does not
+	 * compile as is, the small integer inputs given are bound as constants
+	 * (the graph is specialised to them) and it is compiled again. */
+	Graph *g = trial_compile(model, pin_names, pin_vals, npins);
+	if (!g) {
+		g_bind_names = xcalloc(nin + 1, sizeof(char *));
+		g_bind_tensors = xcalloc(nin + 1, sizeof(*g_bind_tensors));
+		for (int k = 0; k < nin; k++) {
+			Onnx__TensorProto *t = tps[k];
+			const char *nm = in_names[k] ? in_names[k] : t->name;
+			int64_t n = 1;
+			for (size_t d = 0; d < t->n_dims; d++)
+				n *= t->dims[d];
+			if (nm && *nm && n <= 64 && (t->data_type == RT_I64 || t->data_type == RT_I32)) {
+				g_bind_names[g_nbind] = (char *)nm;
+				g_bind_tensors[g_nbind++] = t;
+			}
+		}
+	}
+	if (!g)
+		g = compile_graph(model, pin_names, pin_vals, npins, 0, NULL);
 
 	/* inputs, matched by name (given, or stored in the file), else by position */
 	void **inputs = xcalloc(g->ninputs + 1, sizeof(void *));
 	for (int k = 0; k < nin; k++) {
-		unsigned char *buf;
-		Onnx__TensorProto *t = read_tensor_pb(in_files[k], &buf);
+		Onnx__TensorProto *t = tps[k];
 		const char *nm = in_names[k] ? in_names[k] : (t->name && *t->name ? t->name : NULL);
+		int bound = 0;
+		for (int b = 0; nm && b < g_nbind; b++)
+			bound |= !strcmp(g_bind_names[b], nm);
+		if (bound)
+			continue;
 		int idx = -1;
 		for (int i = 0; i < g->ninputs; i++)
 			if (nm && !strcmp(g->inputs[i]->name, nm))
 				idx = i;
-		if (idx < 0 && !in_names[k] && k < g->ninputs)
+		if (idx < 0 && !in_names[k] && !g_nbind && k < g->ninputs)
 			idx = k;
 		if (idx < 0)
 			fatal("%s: the model has no input named '%s'", in_files[k], nm ? nm : "");
@@ -183,7 +230,7 @@ int run_main(int argc, char **argv)
 		if (numel(&tmp) != numel(gv))
 			fatal("%s: input '%s' has shape %s, the model wants %s", in_files[k], gv->name,
 			      shape_str(&tmp), shape_str(gv));
-		inputs[idx] = value_data(g, &tmp);
+		inputs[idx] = numel(&tmp) ? value_data(g, &tmp) : xcalloc(1, 64);
 	}
 	for (int i = 0; i < g->ninputs; i++)
 		if (!inputs[i])

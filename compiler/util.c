@@ -9,6 +9,7 @@
 
 const char *g_file = "";
 jmp_buf *g_fatal_jmp; /* set by the fuzzer: errors return there instead of exiting */
+int g_quiet;          /* with g_fatal_jmp: a trial compile, errors not printed */
 
 void *xcalloc(size_t n, size_t size)
 {
@@ -74,6 +75,8 @@ static void cleanup(void)
 _Noreturn void fatal(const char *f, ...)
 {
 	va_list ap;
+	if (g_quiet && g_fatal_jmp)
+		longjmp(*g_fatal_jmp, 1);
 	fprintf(stderr, "gptossc: %s%s", g_file, *g_file ? ": " : "");
 	va_start(ap, f);
 	vfprintf(stderr, f, ap);
@@ -88,6 +91,8 @@ _Noreturn void fatal(const char *f, ...)
 _Noreturn void node_fatal(const Node *n, const char *f, ...)
 {
 	va_list ap;
+	if (g_quiet && g_fatal_jmp)
+		longjmp(*g_fatal_jmp, 1);
 	fprintf(stderr, "gptossc: %s: node '%s' (%s): ", g_file, n->name ? n->name : "", n->op);
 	va_start(ap, f);
 	vfprintf(stderr, f, ap);

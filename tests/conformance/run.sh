@@ -27,9 +27,9 @@ else
 	data=/usr/share/libonnx-testdata/data/node
 fi
 [ -d "$data" ] || { echo "no ONNX node tests found (apt-get install libonnx-testdata)"; exit 1; }
-out=$top/build/conformance
-rm -rf "$out"
-mkdir -p "$out"
+mkdir -p "$top/build"
+out=$(mktemp -d "$top/build/conformance.XXXXXX")
+trap 'rm -rf "$out"' EXIT
 if [ $# -eq 0 ]; then set -- 'test_*'; fi
 for pat; do
 	for d in "$data"/$pat; do [ -f "$d/model.onnx" ] && basename "$d"; done
