@@ -67,6 +67,16 @@ static void counters_start(void)
 	TIMER0_CTRL = 1;        /* enable, no interrupt */
 }
 
+/* Stack high-water mark: startup.c paints the stack with a pattern. */
+extern uint32_t __stack_bottom, __stack_top;
+static uint32_t stack_used(void)
+{
+	const volatile uint32_t *w = &__stack_bottom;
+	while (w < &__stack_top && *w == 0x5aa5c33cu)
+		w++;
+	return (uint32_t)((const char *)&__stack_top - (const char *)w);
+}
+
 static void put_kv(const char *k, uint64_t v)
 {
 	semihost_puts(k);
@@ -123,6 +133,8 @@ int main(void)
 	put_kv("# steps ", FW_STEPS);
 	put_kv(" arena_bytes ", MODEL_ARENA_BYTES);
 	put_kv(" blob_bytes ", MODEL_BLOB_BYTES);
+	put_kv(" stack_used ", stack_used());
+	put_kv(" stack_size ", (uint64_t)((char *)&__stack_top - (char *)&__stack_bottom));
 	semihost_puts("\n");
 	put_kv("# dwt_cycles_per_token ", cyc_total / FW_STEPS);
 	put_kv(" timer_ticks_per_token ", tick_total / FW_STEPS);

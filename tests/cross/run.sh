@@ -140,6 +140,8 @@ fi
 # ---- (b) unit tests for aarch64 ----
 if ! have aarch64-linux-gnu-gcc || ! have qemu-aarch64; then
 	skip "aarch64 unit tests: aarch64-linux-gnu-gcc or qemu-aarch64 not found"
+elif [ -n "${CROSS_SKIP_UNIT:-}" ]; then
+	skip "aarch64 unit tests: CROSS_SKIP_UNIT is set"
 elif [ ! -d tests/unit ] || [ -z "$(ls tests/unit/test_*.c 2>/dev/null)" ]; then
 	skip "aarch64 unit tests: no tests/unit/test_*.c yet"
 elif [ -f tests/unit/run.sh ] && grep -q 'RUN' tests/unit/run.sh && grep -q 'CC' tests/unit/run.sh; then
@@ -211,6 +213,15 @@ if have arm-none-eabi-gcc && have qemu-system-arm; then
 		fp "cortex-m7 model.o (code only) text/data/bss: $(arm-none-eabi-size "$d/build/model.o" | awk 'NR==2 { print $1 "/" $2 "/" $3 }')"
 		fp "cortex-m7 model_blob.o text/data/bss: $(arm-none-eabi-size "$d/build/model_blob.o" | awk 'NR==2 { print $1 "/" $2 "/" $3 }')"
 		[ -n "$ticks" ] && fp "cortex-m7 instructions per token (qemu -icount shift=0, timer ticks x40): $((ticks * 40))"
+		su=$(sed -n 's/.*stack_used \([0-9]*\).*/\1/p' "$d/run.out")
+		ss=$(sed -n 's/.*stack_size \([0-9]*\).*/\1/p' "$d/run.out")
+		if [ -n "$su" ] && [ -n "$ss" ] && [ "$su" -lt "$ss" ]; then
+			ok "cortex-m7: stack high-water mark $su of $ss bytes"
+		else
+			bad "cortex-m7: stack overflow or no stack report (used '$su' of '$ss')"
+		fi
+		fp "cortex-m7 stack used (painted high-water mark): $su of $ss"
+		fp "cortex-m7 deepest model frame (gcc -fstack-usage): $(arm-none-eabi-gcc $M7 -O2 -I"$d/gen" -fstack-usage -c "$d/gen/model.c" -o "$d/su.o" && cd "$d" && sort -t '	' -k2 -n -r su.su | head -1 | awk -F '	' '{ split($1, a, ":"); print $2 " bytes in " a[4] }')"
 		[ -n "$cyc" ] && fp "cortex-m7 DWT cycles per token (0 = not modelled by qemu): $cyc"
 		fp "cortex-m7 qemu wall time for $STEPS tokens: ${secs}s"
 	else
