@@ -582,7 +582,7 @@ static void ein_generic(Graph *g, Node *n, const Ein *e, const View *w, int nop,
 /* Copy the view into a contiguous temporary with dims labs[0..k). */
 static void ein_copy(Graph *g, Node *n, const Ein *e, View *w, const int *labs, int k)
 {
-	int64_t dims[RT_MAXDIM];
+	int64_t dims[RT_MAXDIM] = { 0 };
 	for (int d = 0; d < k; d++)
 		dims[d] = e->size[labs[d]];
 	Value *t = temp_value(g, w->v->dtype, k, dims);

@@ -95,16 +95,11 @@ static void rt_matmul_pack(const float *B, int64_t bsk, int64_t bsn, int64_t kc,
 		if (bsn == 1 && nr == RT_MM_NR) {
 			for (k = 0; k < kc; k++)
 				memcpy(d + k * RT_MM_NR, B + k * bsk + j0, RT_MM_NR * sizeof(float));
-		} else if (bsk == 1) {
-			for (j = 0; j < RT_MM_NR; j++) {
-				const float *s = B + (j0 + j) * bsn;
-				if (j < nr)
-					for (k = 0; k < kc; k++)
-						d[k * RT_MM_NR + j] = s[k];
-				else
-					for (k = 0; k < kc; k++)
-						d[k * RT_MM_NR + j] = 0;
-			}
+		} else if (bsk == 1 && nr == RT_MM_NR) { /* 16 rows read in step */
+			const float *s = B + j0 * bsn;
+			for (k = 0; k < kc; k++)
+				for (j = 0; j < RT_MM_NR; j++)
+					d[k * RT_MM_NR + j] = s[j * bsn + k];
 		} else {
 			for (k = 0; k < kc; k++)
 				for (j = 0; j < RT_MM_NR; j++)
@@ -441,8 +436,8 @@ static void rt_matmul_f32_dot(const float *A, const float *B, float *Y, int64_t 
 		X = A, V = B, P = M, Q = N, xs = asm_, vs = bsn, yp = ysm, yq = ysn;
 	else
 		X = B, V = A, P = N, Q = M, xs = bsn, vs = asm_, yp = ysn, yq = ysm;
-	for (q = 0; q < Q; q++)
-		for (p = 0; p < P; p += 4) {
+	for (p = 0; p < P; p += 4) /* four vectors of X stay in cache over q */
+		for (q = 0; q < Q; q++) {
 			float out[4];
 			int64_t n = P - p < 4 ? P - p : 4;
 			const float *x0 = X + p * xs;
@@ -520,7 +515,7 @@ static void rt_matmul_f32(const float *A, const float *B, float *Y, int64_t M, i
 #if defined(RT_AVX2) || defined(RT_NEON)
 	{
 		int o = rt_matmul_order(M, N, asm_, ask, bsk, bsn, ysm, ysn);
-		if (ask == 1 && bsk == 1 && (M < 4 || N < 4) && K >= 8) {
+		if (ask == 1 && bsk == 1 && (M <= 16 || N <= 16) && K >= 8) {
 			rt_matmul_f32_dot(A, B, Y, M, N, K, asm_, bsn, ysm, ysn);
 			return;
 		}
