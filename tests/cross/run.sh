@@ -100,6 +100,8 @@ else
 	showlog "$W/host/run.log"
 fi
 fp "host ($HCC $HFLAGS) tokens: $host_tokens"
+$HCC $HFLAGS -I"$W/gen" -c "$W/gen/m.c" -o "$W/host/m.o" 2>/dev/null &&
+	fp "host m.o ($HCC $HFLAGS) text/data/bss: $(size "$W/host/m.o" 2>/dev/null | awk 'NR==2 { print $1 "/" $2 "/" $3 }')"
 
 # ---- (a) aarch64 under qemu-aarch64 ----
 if have aarch64-linux-gnu-gcc && have qemu-aarch64; then
@@ -230,6 +232,28 @@ if have arm-none-eabi-gcc && have qemu-system-arm; then
 	fi
 else
 	skip "cortex-m7: arm-none-eabi-gcc or qemu-system-arm not found"
+fi
+
+# the CMake variant of the same firmware (examples/firmware/CMakeLists.txt)
+if have arm-none-eabi-gcc && have qemu-system-arm && have cmake; then
+	d=$W/m7-cmake
+	if cmake -S examples/firmware -B "$d" -DCMAKE_TOOLCHAIN_FILE="$top/examples/firmware/arm-none-eabi.cmake" \
+		-DGPTOSSC="$G" -DGPTOSSC_MODEL="$MODEL" -DFW_STEPS="$STEPS" -DFW_PROMPT="$PROMPT" > "$W/m7-cmake.log" 2>&1 &&
+		cmake --build "$d" >> "$W/m7-cmake.log" 2>&1; then
+		t=$(cd "$d" && timeout "$QEMU_TIMEOUT" qemu-system-arm -M mps2-an500 -display none -monitor none -serial null \
+			-chardev stdio,id=semi -semihosting-config enable=on,target=native,chardev=semi \
+			-icount shift=0 -kernel fw.elf 2>> "$W/m7-cmake.log" | head -1)
+		if [ -n "$t" ] && [ "$t" = "$host_tokens" ]; then
+			ok "cortex-m7 (CMake build): tokens equal the host's"
+		else
+			bad "cortex-m7 (CMake build): tokens '$t', host '$host_tokens'"
+		fi
+	else
+		bad "cortex-m7: CMake build failed"
+		showlog "$W/m7-cmake.log"
+	fi
+else
+	skip "cortex-m7 CMake build: arm-none-eabi-gcc, qemu-system-arm or cmake not found"
 fi
 
 # ---- (d) -ffreestanding, undefined symbols ----
