@@ -7,8 +7,10 @@
  */
 #include "gptossc.h"
 
-extern const OpDef ops_elementwise[], ops_shape[], ops_reduce[], ops_matmul[];
-static const OpDef *tables[] = { ops_elementwise, ops_shape, ops_reduce, ops_matmul, NULL };
+extern const OpDef ops_elementwise[], ops_shape[], ops_reduce[], ops_matmul[], ops_attention[], ops_conv[],
+	ops_loss[];
+static const OpDef *tables[] = { ops_elementwise, ops_shape, ops_reduce, ops_matmul, ops_attention, ops_conv,
+				 ops_loss, NULL };
 
 const OpDef *op_find(const char *domain, const char *name)
 {

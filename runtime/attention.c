@@ -1,0 +1,2 @@
+/* attention.c */
+#include "rt.h"

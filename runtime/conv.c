@@ -1,0 +1,2 @@
+/* conv.c */
+#include "rt.h"

@@ -1,0 +1,2 @@
+/* loss.c */
+#include "rt.h"
