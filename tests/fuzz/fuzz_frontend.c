@@ -345,6 +345,217 @@ done:
 	return 0;
 }
 
+/* ---- structure-aware mutation ----
+ *
+ * Half of the mutations unpack the model with protobuf-c, change it in
+ * place and pack it again, so they stay valid protobuf and reach the
+ * shape rules instead of dying in the parser.  Only scalars are rewritten,
+ * counts shrunk or pointers swapped (each allocation stays owned once),
+ * so free_unpacked still releases everything.  The rest are libFuzzer's
+ * byte mutations (LLVMFuzzerMutate). */
+#ifndef FUZZ_STANDALONE
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+
+static uint64_t rng;
+static uint64_t rnd(uint64_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return n ? rng % n : 0;
+}
+
+static int64_t edge_int(void)
+{
+	static const int64_t e[] = { 0, 1, -1, 2, -2, 3, 4, 7, 8, 16, 64, 1000, -1000, INT32_MAX, INT32_MIN,
+				     (int64_t)1 << 40, INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1 };
+	return e[rnd(sizeof e / sizeof *e)];
+}
+
+static void mutate_ints(int64_t *v, size_t *n)
+{
+	if (!*n)
+		return;
+	if (rnd(5) == 0)
+		*n = rnd(*n); /* drop trailing values */
+	else if (rnd(3) == 0)
+		v[rnd(*n)] += rnd(2) ? 1 : -1;
+	else
+		v[rnd(*n)] = edge_int();
+}
+
+static void mutate_tensor(Onnx__TensorProto *t)
+{
+	if (!t)
+		return;
+	switch (rnd(5)) {
+	case 0:
+		mutate_ints(t->dims, &t->n_dims);
+		break;
+	case 1: {
+		static const int32_t dts[] = { 1, 2, 3, 5, 6, 7, 9, 10, 11, 12, 13, 16, 0, 8, 17, 99 };
+		t->data_type = dts[rnd(sizeof dts / sizeof *dts)];
+		break;
+	}
+	default: /* the values: shape constants, axes, indices */
+		if (t->n_int64_data)
+			mutate_ints(t->int64_data, &t->n_int64_data);
+		else if (t->n_int32_data)
+			t->int32_data[rnd(t->n_int32_data)] = (int32_t)edge_int();
+		else if (t->n_float_data)
+			t->float_data[rnd(t->n_float_data)] = rnd(2) ? 0.0f / 0.0f : (float)edge_int();
+		else if (t->has_raw_data && t->raw_data.len >= 8 && t->data_type == 7) {
+			int64_t x = edge_int();
+			memcpy(t->raw_data.data + 8 * rnd(t->raw_data.len / 8), &x, 8);
+		} else if (t->has_raw_data && t->raw_data.len)
+			t->raw_data.data[rnd(t->raw_data.len)] ^= (uint8_t)(1 + rnd(255));
+		break;
+	}
+}
+
+static void mutate_attr(Onnx__AttributeProto *a)
+{
+	switch (rnd(6)) {
+	case 0:
+		a->i = edge_int();
+		break;
+	case 1:
+		mutate_ints(a->ints, &a->n_ints);
+		break;
+	case 2:
+		a->f = rnd(2) ? 0.0f / 0.0f : (float)edge_int();
+		break;
+	case 3:
+		mutate_tensor(a->t);
+		break;
+	case 4: { /* the wrong type for the attribute's name */
+		static const int types[] = { 1, 2, 3, 4, 5, 6, 7, 8, 0, 13 };
+		a->type = types[rnd(sizeof types / sizeof *types)];
+		a->has_type = 1;
+		break;
+	}
+	default:
+		if (a->n_floats)
+			a->floats[rnd(a->n_floats)] = (float)edge_int();
+		else if (a->has_s && a->s.len)
+			a->s.len = rnd(a->s.len);
+		break;
+	}
+}
+
+static void swap_ptr(void **a, void **b)
+{
+	void *t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void mutate_graph(Onnx__ModelProto *m, Onnx__GraphProto *gp)
+{
+	size_t nn = gp->n_node;
+	Onnx__NodeProto *n = nn ? gp->node[rnd(nn)] : NULL, *o = nn ? gp->node[rnd(nn)] : NULL;
+	switch (rnd(12)) {
+	case 0:
+	case 1:
+	case 2:
+		if (n && n->n_attribute)
+			mutate_attr(n->attribute[rnd(n->n_attribute)]);
+		break;
+	case 3:
+		if (gp->n_initializer)
+			mutate_tensor(gp->initializer[rnd(gp->n_initializer)]);
+		break;
+	case 4: /* a declared input/output dim or dtype */
+		if (gp->n_input + gp->n_output) {
+			size_t k = rnd(gp->n_input + gp->n_output);
+			Onnx__ValueInfoProto *vi = k < gp->n_input ? gp->input[k] : gp->output[k - gp->n_input];
+			if (vi->type && vi->type->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE) {
+				Onnx__TypeProto__Tensor *tt = vi->type->tensor_type;
+				if (rnd(3) == 0)
+					tt->elem_type = (int32_t)rnd(18);
+				else if (tt->shape && tt->shape->n_dim) {
+					Onnx__TensorShapeProto__Dimension *d = tt->shape->dim[rnd(tt->shape->n_dim)];
+					if (d->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE)
+						d->dim_value = rnd(2) ? (int64_t)rnd(9) : edge_int();
+					else if (rnd(2))
+						tt->shape->n_dim = rnd(tt->shape->n_dim);
+				}
+			}
+		}
+		break;
+	case 5: /* rewire: an input of one node from another node's list */
+		if (n && o && n->n_input && o->n_input + o->n_output) {
+			size_t k = rnd(o->n_input + o->n_output);
+			char **src = k < o->n_input ? &o->input[k] : &o->output[k - o->n_input];
+			swap_ptr((void **)&n->input[rnd(n->n_input)], (void **)src);
+		}
+		break;
+	case 6:
+		if (n && o)
+			swap_ptr((void **)&n->op_type, (void **)&o->op_type);
+		break;
+	case 7: /* reorder nodes */
+		if (nn > 1)
+			swap_ptr((void **)&gp->node[rnd(nn)], (void **)&gp->node[rnd(nn)]);
+		break;
+	case 8: /* drop trailing inputs or outputs */
+		if (n && rnd(2) && n->n_input)
+			n->n_input = rnd(n->n_input);
+		else if (n && n->n_output)
+			n->n_output = rnd(n->n_output);
+		break;
+	case 9:
+		if (m->n_opset_import)
+			m->opset_import[rnd(m->n_opset_import)]->version = rnd(2) ? (int64_t)rnd(25) : edge_int();
+		break;
+	case 10: /* swap attributes between nodes */
+		if (n && o && n->n_attribute && o->n_attribute)
+			swap_ptr((void **)&n->attribute[rnd(n->n_attribute)], (void **)&o->attribute[rnd(o->n_attribute)]);
+		break;
+	default: /* graph outputs */
+		if (gp->n_output > 1 && rnd(2))
+			gp->n_output = rnd(gp->n_output);
+		else if (gp->n_output && n && n->n_output)
+			swap_ptr((void **)&gp->output[rnd(gp->n_output)]->name, (void **)&n->output[rnd(n->n_output)]);
+		break;
+	}
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	if (rnd(2) == 0)
+		return LLVMFuzzerMutate(data, size, max_size);
+	Onnx__ModelProto *m = __real_onnx__model_proto__unpack(NULL, size, data);
+	if (!m || !m->graph) {
+		if (m)
+			onnx__model_proto__free_unpacked(m, NULL);
+		return LLVMFuzzerMutate(data, size, max_size);
+	}
+	int steps = 1 + (int)rnd(3);
+	for (int i = 0; i < steps; i++) {
+		Onnx__GraphProto *gp = m->graph;
+		if (m->n_functions && rnd(4) == 0) {
+			/* a local function body mutates like a graph's nodes */
+			Onnx__FunctionProto *f = m->functions[rnd(m->n_functions)];
+			Onnx__GraphProto tmp = ONNX__GRAPH_PROTO__INIT;
+			tmp.n_node = f->n_node;
+			tmp.node = f->node;
+			mutate_graph(m, &tmp);
+			f->n_node = tmp.n_node;
+		} else {
+			mutate_graph(m, gp);
+		}
+	}
+	size_t n = onnx__model_proto__get_packed_size(m);
+	size_t r = size;
+	if (n <= max_size)
+		r = onnx__model_proto__pack(m, data);
+	onnx__model_proto__free_unpacked(m, NULL);
+	return n <= max_size ? r : LLVMFuzzerMutate(data, size, max_size);
+}
+#endif
+
 #ifdef FUZZ_STANDALONE
 int main(int argc, char **argv)
 {
