@@ -194,7 +194,7 @@ int run_main(int argc, char **argv)
 			int64_t n = 1;
 			for (size_t d = 0; d < t->n_dims; d++)
 				n *= t->dims[d];
-			if (nm && *nm && n <= 64 && (t->data_type == RT_I64 || t->data_type == RT_I32)) {
+			if (nm && *nm && ((n <= 64 && (t->data_type == RT_I64 || t->data_type == RT_I32)) || n == 1)) {
 				g_bind_names[g_nbind] = (char *)nm;
 				g_bind_tensors[g_nbind++] = t;
 			}
