@@ -393,9 +393,6 @@ void fuse(Graph *g)
 		int rows = n->op[0] == 'M' || n->aux[0] == '1';
 		int64_t row = rows ? w->dims[w->rank - 1] : 0;
 		w->wfmt = choose_format(g, w, row);
-		/* the row kernels decode rows of at most 16384 values */
-		if (rows && row > 16384)
-			w->wfmt = RT_F32;
 		/* row-major [K,N] linears read bf16 or f32 only */
 		if (!rows && w->wfmt == FMT_MXFP4)
 			w->wfmt = RT_BF16;

@@ -157,9 +157,9 @@ static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 }
 
 /* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
- * (bf16 or MXFP4), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.  Expert-major: each selected expert's row is decoded
- * once and used for every position routed to it.  Rows up to 16384 values;
- * the compiler only picks this kernel then. */
+ * (bf16 or MXFP4), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.
+ * Expert-major: each selected expert's row is decoded once and used for
+ * every position routed to it. */
 RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 {
 	int64_t E = p[0], R = p[1], C = p[2], idt = p[3], nd = p[4];
@@ -169,7 +169,7 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 	const unsigned char *W = (const unsigned char *)t[0];
 	const float *X = (const float *)t[2];
 	float *Y = (float *)t[3];
-	float row[16384];
+	float row[256];
 	for (d = 0; d < nd; d++)
 		npos *= dims[d];
 	for (pos = 0; pos < npos; pos++) { /* rows of unknown experts are 0 */
@@ -186,14 +186,24 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 		}
 		if (!any)
 			continue;
+		/* each row is decoded in chunks of 256 values (1 KB of stack, for
+		 * small targets), partial dots accumulated into y */
 		for (o = ob; o < oe; o++) {
-			int64_t idx[RT_MAXDIM] = { 0 }, ox = 0;
-			rt_fused_decode(W + (e * R + o) * rb, fmt, C, row);
+			int64_t c0;
 			for (pos = 0; pos < npos; pos++) {
 				int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
 				if (ee == e || ee + E == e)
-					Y[pos * R + o] = rt_fused_dot(row, X + ox, C);
-				rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					Y[pos * R + o] = 0;
+			}
+			for (c0 = 0; c0 < C; c0 += 256) {
+				int64_t cn = C - c0 < 256 ? C - c0 : 256, idx[RT_MAXDIM] = { 0 }, ox = 0;
+				rt_fused_decode(W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, row);
+				for (pos = 0; pos < npos; pos++) {
+					int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+					if (ee == e || ee + E == e)
+						Y[pos * R + o] += rt_fused_dot(row, X + ox + c0, cn);
+					rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+				}
 			}
 		}
 	}
@@ -214,16 +224,24 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 	if (layout == 1) {
 		int64_t rb = rt_fused_row_bytes(fmt, K);
 		const unsigned char *W = (const unsigned char *)t[1];
-		float row[16384];
+		float row[256];
 		for (n = nb; n < ne; n++) {
-			const float *w = (const float *)(W + n * rb);
 			float b = bias ? bias[n] : 0;
-			if (fmt != RT_F32) {
-				rt_fused_decode(W + n * rb, fmt, K, row);
-				w = row;
+			if (fmt == RT_F32) {
+				for (m = 0; m < M; m++)
+					y[m * N + n] = alpha * rt_fused_dot((const float *)(W + n * rb), x + m * K, K) + b;
+				continue;
 			}
 			for (m = 0; m < M; m++)
-				y[m * N + n] = alpha * rt_fused_dot(w, x + m * K, K) + b;
+				y[m * N + n] = 0;
+			for (k = 0; k < K; k += 256) { /* decoded 256 values at a time */
+				int64_t kn = K - k < 256 ? K - k : 256;
+				rt_fused_decode(W + n * rb + rt_fused_row_bytes(fmt, k), fmt, kn, row);
+				for (m = 0; m < M; m++)
+					y[m * N + n] += rt_fused_dot(row, x + m * K + k, kn);
+			}
+			for (m = 0; m < M; m++)
+				y[m * N + n] = alpha * y[m * N + n] + b;
 		}
 		return;
 	}
