@@ -12,7 +12,7 @@ total_p=0
 total_f=0
 failed_suites=
 if [ $# -eq 0 ]; then
-	set -- unit compiler ort conformance gptoss cross
+	set -- unit compiler ort conformance gptoss cross fuzz sanitize
 fi
 for suite; do
 	log=build/test-logs/$suite.log
@@ -21,7 +21,7 @@ for suite; do
 	sh "tests/$suite/run.sh" >"$log" 2>&1
 	rc=$?
 	grep -E '^(FAIL|SKIP)' "$log" | head -40
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
+	line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1 | sed 's/^.*: //')
 	if [ -z "$line" ]; then
 		echo "   suite $suite printed no result line (exit $rc); last lines:"
 		tail -5 "$log" | sed 's/^/   /'
