@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/ort/run.sh: the ONNX Runtime harness's self-test, counted.
 cd "$(dirname "$0")" || exit 1
-sh ./selftest.sh > ../../build/ort-selftest.log 2>&1
+bash ./selftest.sh > ../../build/ort-selftest.log 2>&1
 rc=$?
 cat ../../build/ort-selftest.log
 p=$(grep -c '^ok ' ../../build/ort-selftest.log)
