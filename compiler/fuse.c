@@ -146,7 +146,7 @@ static int only_fused_readers(Graph *g, Value *w)
 		if (n->dead)
 			continue;
 		for (int k = 0; k < n->nin; k++)
-			if (n->in[k] == w && strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear"))
+			if (n->in[k] == w && strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear") && strcmp(n->op, "Embed"))
 				return 0;
 	}
 	return 1;
@@ -282,6 +282,39 @@ static void fuse_moe(Graph *g, Node *n)
 	idx->nuses -= gn->dead;
 }
 
+/* ---- embedding ----
+ * Gather(table, idx, axis=0) of a constant float table by computed
+ * indices: the table may be stored as bf16, rows decoded on the fly. */
+
+static void lower_embed(Graph *g, Node *n)
+{
+	Value *tab = n->in[0], *idx = n->in[1];
+	Call *c = call_new(g, n, "rt_embed_gather");
+	call_in(c, tab);
+	call_in(c, idx);
+	call_out(c, n->out[0]);
+	call_p(c, tab->dims[0]);
+	call_p(c, tab->dims[1]);
+	call_p(c, idx->dtype);
+	call_p(c, numel(idx));
+	call_p(c, tab->wfmt ? tab->wfmt : RT_F32);
+}
+
+static const OpDef embed_def = { "Embed", 2, 2, 1, 1, NULL, lower_embed };
+
+static void fuse_embed(Graph *g, Node *n)
+{
+	Value *tab = n->in[0], *idx = n->in[1];
+	(void)g;
+	if (!tab->is_const || tab->rank != 2 || tab->dtype != RT_F32 || idx->is_const || attr_i(n, "axis", 0) != 0 ||
+	    (idx->dtype != RT_I32 && idx->dtype != RT_I64))
+		return;
+	n->op = "Embed";
+	n->domain = "gptossc";
+	n->def = &embed_def;
+	n->aux = "";
+}
+
 /* ---- linear layers ---- */
 
 static void lower_linear(Graph *g, Node *n)
@@ -381,13 +414,20 @@ void fuse(Graph *g)
 			fuse_moe(g, n);
 		else if (!strcmp(n->op, "Gemm") || !strcmp(n->op, "MatMul"))
 			fuse_linear(g, n);
+		else if (!strcmp(n->op, "Gather"))
+			fuse_embed(g, n);
 	}
 	/* weight formats, once the fused kernels are known */
 	for (int i = 0; i < g->nnodes; i++) {
 		Node *n = g->nodes[i];
-		if (n->dead || (strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear")))
+		if (n->dead || (strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear") && strcmp(n->op, "Embed")))
 			continue;
-		Value *w = n->in[n->op[0] == 'M' ? 0 : 1];
+		Value *w = n->in[n->op[0] == 'L' ? 1 : 0];
+		if (n->op[0] == 'E') { /* embedding rows: bf16 when exact */
+			if (!w->wfmt && only_fused_readers(g, w))
+				w->wfmt = choose_format(g, w, 0);
+			continue;
+		}
 		if (w->wfmt || !only_fused_readers(g, w))
 			continue;
 		int rows = n->op[0] == 'M' || n->aux[0] == '1';

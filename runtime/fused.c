@@ -313,3 +313,23 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		}
 	}
 }
+
+/* rt_embed_gather: y[i,:] = table[idx[i],:] for a constant table stored in
+ * format fmt (f32 or bf16), rows of H values; negative indices count from
+ * the end, out-of-range ones give a zero row.
+ * t = {table, idx, y}; p = {V, H, idx_dtype, n, fmt} */
+RT_API void rt_embed_gather(void *const *t, const int64_t *p)
+{
+	int64_t V = p[0], H = p[1], idt = p[2], n = p[3], fmt = p[4], i, rb = rt_fused_row_bytes(fmt, H);
+	const unsigned char *tab = (const unsigned char *)t[0];
+	float *y = (float *)t[2];
+	for (i = 0; i < n; i++) {
+		int64_t e = idt == RT_I32 ? ((const int32_t *)t[1])[i] : ((const int64_t *)t[1])[i];
+		if (e < 0)
+			e += V;
+		if (e < 0 || e >= V)
+			memset(y + i * H, 0, 4 * H);
+		else
+			rt_fused_decode(tab + e * rb, fmt, H, y + i * H);
+	}
+}
