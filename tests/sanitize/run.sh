@@ -91,7 +91,7 @@ echo "built $G with ASan+UBSan ($(($(date +%s) - start))s)"
 
 # Reports go to files: $L/asan.PID / $L/ubsan.PID.  LeakSanitizer is off:
 # the compiler frees nothing by design (one compilation per process).
-rm -f "$L"/*
+rm -rf "$L"/*
 export ASAN_OPTIONS="detect_leaks=0:log_path=$L/asan:exitcode=86:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$L/ubsan:exitcode=86"
 nreports=0
@@ -190,7 +190,7 @@ if [ -d "$N" ]; then
 		nrun=$((nrun + 1))
 		check "node/$c" $rc "$o/log"
 	done <"$B/cases"
-	echo "node tests under ASan: $nrun cases (of $total matching), $nres ran to completion ($(($(date +%s) - t0))s)"
+	echo "node tests under ASan: $nrun cases (sampled from $total), $nres ran to completion ($(($(date +%s) - t0))s)"
 else
 	echo "SKIP node tests: $N missing"
 fi
