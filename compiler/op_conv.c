@@ -438,6 +438,197 @@ static void lower_pool(Graph *g, Node *n)
 	geom_params(c, &ge, 1);
 }
 
+/* ---- QLinearConv: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B? ---- */
+
+static void qconv_geom(Node *n, Geom *ge)
+{
+	Value *x = n->in[0], *w = n->in[3];
+	need_rank(n, 0, 3, 5);
+	if (w->rank != x->rank)
+		node_fatal(n, "input 3 '%s' (weights) has rank %d, input 0 has rank %d", w->name, w->rank, x->rank);
+	geom_attrs(n, x, w->dims + 2, ge);
+	geom_forward(n, ge, 0);
+}
+
+static void infer_qconv(Graph *g, Node *n)
+{
+	(void)g;
+	Value *x = n->in[0], *w = n->in[3], *yz = node_in(n, 7), *b = node_in(n, 8);
+	Geom ge;
+	qconv_geom(n, &ge);
+	int64_t M = w->dims[0];
+	group_of(n, x->dims[1], M, w->dims[1], 0);
+	static const int qin[] = { 0, 3 };
+	for (int i = 0; i < 2; i++)
+		if (n->in[qin[i]]->dtype != RT_U8 && n->in[qin[i]]->dtype != RT_I8)
+			node_fatal(n, "input %d '%s' is %s, expected uint8 or int8", qin[i], n->in[qin[i]]->name,
+				   dtype_name(n->in[qin[i]]->dtype));
+	static const int scales[] = { 1, 4, 6 };
+	for (int i = 0; i < 3; i++) {
+		Value *s = node_in(n, scales[i]);
+		if (!s || s->dtype != RT_F32 || (numel(s) != 1 && !(scales[i] == 4 && numel(s) == M)))
+			node_fatal(n, "input %d (scale) must be a float32 scalar%s", scales[i],
+				   scales[i] == 4 ? " or have one value per output channel" : "");
+	}
+	Value *xz = node_in(n, 2), *wz = node_in(n, 5);
+	if (xz && (numel(xz) != 1 || xz->dtype != x->dtype))
+		node_fatal(n, "input 2 'x_zero_point' must be a scalar of input 0's type");
+	if (wz && ((numel(wz) != 1 && numel(wz) != M) || wz->dtype != w->dtype))
+		node_fatal(n, "input 5 'w_zero_point' must have 1 or %lld values of input 3's type", (long long)M);
+	if (yz && (numel(yz) != 1 || (yz->dtype != RT_U8 && yz->dtype != RT_I8)))
+		node_fatal(n, "input 7 'y_zero_point' must be a uint8 or int8 scalar");
+	if (b && (b->dtype != RT_I32 || numel(b) != M))
+		node_fatal(n, "input 8 '%s' (bias) must be int32 [%lld]", b->name, (long long)M);
+	int64_t dims[RT_MAXDIM] = { x->dims[0], M };
+	for (int i = 0; i < ge.nsp; i++)
+		dims[2 + i] = ge.out[i];
+	set_shape(n->out[0], yz ? yz->dtype : RT_U8, x->rank, dims);
+}
+
+static void lower_qconv(Graph *g, Node *n)
+{
+	Value *x = n->in[0], *w = n->in[3], *y = n->out[0], *wz = node_in(n, 5), *ws = n->in[4];
+	Geom ge;
+	qconv_geom(n, &ge);
+	Value *acc = temp_value(g, RT_I32, y->rank, y->dims);
+	Call *c = call_new(g, n, "rt_conv");
+	call_in(c, x);
+	call_in(c, w);
+	call_in(c, NULL);
+	call_in(c, node_in(n, 2));
+	call_in(c, wz);
+	call_out(c, acc);
+	conv_header(c, n, x->dtype, w->dtype, RT_I32, x->dims[0], x->dims[1], w->dims[0], attr_i(n, "group", 1),
+		    wz ? numel(wz) : 0);
+	geom_params(c, &ge, 0);
+	c = call_new(g, n, "rt_conv_requant");
+	call_in(c, acc);
+	call_in(c, node_in(n, 8));
+	call_in(c, n->in[1]);
+	call_in(c, ws);
+	call_in(c, n->in[6]);
+	call_in(c, node_in(n, 7));
+	call_out(c, y);
+	call_p(c, y->dims[0]);
+	call_p(c, y->dims[1]);
+	int64_t nm = y->dims[0] * y->dims[1];
+	call_p(c, nm ? numel(y) / nm : 0);
+	call_p(c, numel(ws));
+	call_p(c, y->dtype);
+}
+
+/* ---- MaxUnpool: X, I, output_shape? ---- */
+
+/* The unpooled shape implied by kernel_shape, strides and pads. */
+static void maxunpool_default(Node *n, int64_t *dims)
+{
+	Value *x = n->in[0];
+	Geom ge;
+	geom_attrs(n, x, NULL, &ge);
+	dims[0] = x->dims[0];
+	dims[1] = x->dims[1];
+	for (int i = 0; i < ge.nsp; i++)
+		dims[2 + i] = (ge.in[i] - 1) * ge.s[i] + ge.k[i] - ge.pb[i] - ge.pe[i];
+}
+
+static void infer_maxunpool(Graph *g, Node *n)
+{
+	Value *x = n->in[0], *ind = n->in[1], *os = node_in(n, 2);
+	need_rank(n, 0, 3, 2 + RT_CONV_NSP);
+	if (ind->dtype != RT_I64 || ind->rank != x->rank || memcmp(ind->dims, x->dims, x->rank * sizeof *x->dims))
+		node_fatal(n, "input 1 '%s' (indices) must be int64 of input 0's shape %s", ind->name, shape_str(x));
+	if (!rt_dtype_size(x->dtype))
+		node_fatal(n, "input 0 '%s' has unsupported type %s", x->name, dtype_name(x->dtype));
+	int64_t dims[RT_MAXDIM];
+	maxunpool_default(n, dims);
+	if (os) {
+		if (!value_is_const(os))
+			node_fatal(n, "input 2 'output_shape' ('%s') must be constant after folding", os->name);
+		if (numel(os) != x->rank)
+			node_fatal(n, "input 2 'output_shape' has %lld values, expected %d", (long long)numel(os), x->rank);
+		for (int i = 0; i < x->rank; i++)
+			dims[i] = const_int(g, os, i);
+	}
+	set_shape(n->out[0], x->dtype, x->rank, dims);
+}
+
+static void lower_maxunpool(Graph *g, Node *n)
+{
+	Value *x = n->in[0], *y = n->out[0];
+	int64_t sd[RT_MAXDIM];
+	maxunpool_default(n, sd);
+	Call *c = call_new(g, n, "rt_maxunpool");
+	call_in(c, x);
+	call_in(c, n->in[1]);
+	call_out(c, y);
+	call_p(c, rt_dtype_size(x->dtype));
+	call_p(c, numel(x));
+	call_p(c, x->rank);
+	call_pv(c, sd, x->rank);
+	call_pv(c, y->dims, x->rank);
+}
+
+/* ---- CausalConvWithState: input [N,C,L], weight [C,1,K], bias?, past_state? ---- */
+
+static int causal_silu(Node *n)
+{
+	const char *a = attr_s(n, "activation", "none");
+	if (!strcmp(a, "silu") || !strcmp(a, "swish"))
+		return 1;
+	if (!*a || !strcmp(a, "none") || !strcmp(a, "NONE"))
+		return 0;
+	node_fatal(n, "activation '%s' is not supported (none, silu, swish)", a);
+}
+
+static void infer_causal(Graph *g, Node *n)
+{
+	(void)g;
+	Value *x = n->in[0], *w = n->in[1], *b = node_in(n, 2), *s = node_in(n, 3);
+	need_rank(n, 0, 3, 3);
+	float_type(n, 0, x);
+	same_type(n, 1, w, x);
+	int64_t C = x->dims[1];
+	if (w->rank != 3 || w->dims[0] != C || w->dims[1] != 1 || w->dims[2] < 1)
+		node_fatal(n, "input 1 '%s' (weight) is %s, expected [%lld,1,K]", w->name, shape_str(w), (long long)C);
+	int64_t K = w->dims[2];
+	int64_t sd[3] = { x->dims[0], C, K - 1 };
+	if (b) {
+		same_type(n, 2, b, x);
+		if (numel(b) != C)
+			node_fatal(n, "input 2 '%s' (bias) is %s, expected [%lld]", b->name, shape_str(b), (long long)C);
+	}
+	if (s) {
+		same_type(n, 3, s, x);
+		if (s->rank != 3 || memcmp(s->dims, sd, sizeof sd))
+			node_fatal(n, "input 3 '%s' (past_state) is %s, expected [%lld,%lld,%lld]", s->name, shape_str(s),
+				   (long long)sd[0], (long long)sd[1], (long long)sd[2]);
+	}
+	causal_silu(n);
+	set_shape(n->out[0], x->dtype, 3, x->dims);
+	if (n->nout > 1)
+		set_shape(n->out[1], x->dtype, 3, sd);
+}
+
+static void lower_causal(Graph *g, Node *n)
+{
+	Value *x = n->in[0];
+	Value *ps = n->nout > 1 ? n->out[1] : NULL;
+	int64_t sd[3] = { x->dims[0], x->dims[1], n->in[1]->dims[2] - 1 };
+	if (!ps)
+		ps = temp_value(g, x->dtype, 3, sd);
+	Call *c = call_new(g, n, "rt_causal_conv");
+	call_in(c, x);
+	call_in(c, n->in[1]);
+	call_in(c, node_in(n, 2));
+	call_in(c, node_in(n, 3));
+	call_out(c, n->out[0]);
+	call_out(c, ps);
+	call_p(c, x->dtype);
+	call_pv(c, x->dims, 3);
+	call_p(c, n->in[1]->dims[2]);
+	call_p(c, causal_silu(n));
+}
+
 #define POOL(name) { name, 1, 1, 1, 1, infer_pool, lower_pool }
 
 const OpDef ops_conv[] = {
@@ -451,5 +642,8 @@ const OpDef ops_conv[] = {
 	POOL("GlobalAveragePool"),
 	POOL("GlobalMaxPool"),
 	POOL("GlobalLpPool"),
+	{ "QLinearConv", 8, 9, 1, 1, infer_qconv, lower_qconv },
+	{ "MaxUnpool", 2, 3, 1, 1, infer_maxunpool, lower_maxunpool },
+	{ "CausalConvWithState", 2, 4, 1, 2, infer_causal, lower_causal },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };

@@ -399,3 +399,101 @@ RT_API void rt_pool(void *const *t, const int64_t *p)
 						rt_setf(y, dt, yi, acc);
 				}
 }
+
+/* QLinearConv's requantization of the int32 accumulator:
+ * y = saturate(round((acc + B) * x_scale * w_scale / y_scale) + y_zero_point)
+ * t: acc (int32), B?, x_scale, w_scale, y_scale, y_zero_point?, Y
+ * p: N, M, spatial size, number of w scales, dtype of Y */
+RT_API void rt_conv_requant(void *const *t, const int64_t *p)
+{
+	const int32_t *acc = (const int32_t *)t[0], *b = (const int32_t *)t[1];
+	const float *xs = (const float *)t[2], *ws = (const float *)t[3], *ys = (const float *)t[4];
+	const void *yz = t[5];
+	void *y = t[6];
+	int64_t N = p[0], M = p[1], OS = p[2], nws = p[3], dt = p[4], n, m, i;
+	int64_t lo = dt == RT_U8 ? 0 : -128, hi = dt == RT_U8 ? 255 : 127;
+	int64_t zp = yz ? rt_geti(yz, dt, 0) : 0;
+	for (n = 0; n < N; n++)
+		for (m = 0; m < M; m++) {
+			double sc = (double)xs[0] * (double)ws[nws > 1 ? m : 0] / (double)ys[0];
+			int64_t bias = b ? b[m] : 0;
+			for (i = 0; i < OS; i++) {
+				int64_t k = (n * M + m) * OS + i;
+				double q = nearbyint((double)((int64_t)acc[k] + bias) * sc) + (double)zp;
+				int64_t v = q < (double)lo ? lo : q > (double)hi ? hi : (int64_t)q;
+				if (dt == RT_U8)
+					((uint8_t *)y)[k] = (uint8_t)v;
+				else
+					((int8_t *)y)[k] = (int8_t)v;
+			}
+		}
+}
+
+/* MaxUnpool: Y = 0, then Y[I[j]] = X[j].  The indices address the
+ * unpooled shape implied by kernel, strides and pads (src dims); each is
+ * moved to the same coordinates in Y's dims (out of range ones skipped).
+ * t: X, I, Y   p: element size, numel(X), rank, src dims[rank], Y dims[rank] */
+RT_API void rt_maxunpool(void *const *t, const int64_t *p)
+{
+	const char *x = (const char *)t[0];
+	const int64_t *ind = (const int64_t *)t[1];
+	char *y = (char *)t[2];
+	int64_t es = p[0], nx = p[1], r = p[2], ny = 1, ns = 1, j, a;
+	const int64_t *sd = p + 3, *yd = p + 3 + r;
+	for (a = 0; a < r; a++) {
+		ny *= yd[a];
+		ns *= sd[a];
+	}
+	memset(y, 0, (size_t)(ny * es));
+	for (j = 0; j < nx; j++) {
+		int64_t q = ind[j], o = 0, m = 1;
+		if (q < 0 || q >= ns)
+			continue;
+		for (a = r - 1; a >= 0; a--) {
+			int64_t c = q % sd[a];
+			q /= sd[a];
+			if (c >= yd[a])
+				break;
+			o += c * m;
+			m *= yd[a];
+		}
+		if (a < 0)
+			memcpy(y + o * es, x + j * es, (size_t)es);
+	}
+}
+
+/* CausalConvWithState (1-D depthwise): padded = [past_state or zeros, X]
+ * along time, Y[t] = act(B + sum_k W[k] * padded[t + k]), present_state =
+ * the last K-1 steps of padded.
+ * t: X [N,C,L], W [C,1,K], B?, past_state? [N,C,K-1], Y, present_state
+ * p: dt, N, C, L, K, silu */
+RT_API void rt_causal_conv(void *const *t, const int64_t *p)
+{
+	const void *x = t[0], *w = t[1], *b = t[2], *s = t[3];
+	void *y = t[4], *ps = t[5];
+	int64_t dt = p[0], N = p[1], C = p[2], L = p[3], K = p[4], silu = p[5], n, c, i, k;
+	for (n = 0; n < N; n++)
+		for (c = 0; c < C; c++) {
+			int64_t xb = (n * C + c) * L, sb = (n * C + c) * (K - 1);
+			for (i = 0; i < L; i++) {
+				double acc = b ? rt_conv_get(b, dt, c) : 0;
+				for (k = 0; k < K; k++) {
+					int64_t q = i + k - (K - 1); /* position in X; < 0: in the state */
+					double v = q >= 0 ? rt_conv_get(x, dt, xb + q) : s ? rt_conv_get(s, dt, sb + K - 1 + q) : 0;
+					acc += rt_conv_get(w, dt, c * K + k) * v;
+				}
+				if (dt != RT_F64) /* the conv output is rounded to its type before the activation */
+					acc = dt == RT_F32  ? (double)(float)acc
+					      : dt == RT_F16 ? rt_f16_f32(rt_f32_f16((float)acc))
+							     : rt_bf16_f32(rt_f32_bf16((float)acc));
+				if (silu)
+					acc = acc / (1 + exp(-acc));
+				rt_setf(y, dt, xb + i, acc);
+			}
+			for (k = 0; k < K - 1; k++) { /* padded[L + k] */
+				int64_t q = L + k - (K - 1);
+				double v = q >= 0 ? rt_conv_get(x, dt, xb + q) : s ? rt_conv_get(s, dt, sb + K - 1 + q) : 0;
+				rt_setf(ps, dt, sb + k, v);
+			}
+		}
+}
