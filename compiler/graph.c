@@ -90,7 +90,8 @@ const char *attr_s(const Node *n, const char *name, const char *def)
 	if (a->type != ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING)
 		node_fatal(n, "attribute '%s' must be a string", name);
 	char *s = xcalloc(a->s.len + 1, 1);
-	memcpy(s, a->s.data, a->s.len);
+	if (a->s.len)
+		memcpy(s, a->s.data, a->s.len);
 	return s;
 }
 

@@ -138,17 +138,17 @@ int tensor_proto_to_value(Graph *g, Value *v, Onnx__TensorProto *t, const char *
 	switch (dt) {
 	case RT_F32:
 		have = t->n_float_data;
-		if ((int64_t)have == n)
+		if ((int64_t)have == n && n)
 			memcpy(b, t->float_data, len);
 		break;
 	case RT_F64:
 		have = t->n_double_data;
-		if ((int64_t)have == n)
+		if ((int64_t)have == n && n)
 			memcpy(b, t->double_data, len);
 		break;
 	case RT_I64:
 		have = t->n_int64_data;
-		if ((int64_t)have == n)
+		if ((int64_t)have == n && n)
 			memcpy(b, t->int64_data, len);
 		break;
 	case RT_U64: case RT_U32:
@@ -211,6 +211,8 @@ Node *node_from_proto(Graph *g, Onnx__NodeProto *p, Onnx__OperatorSetIdProto **o
 {
 	Node *n = xcalloc(1, sizeof *n);
 	n->name = xstrdup(p->name);
+	if (!p->op_type || !*p->op_type)
+		fatal("node '%s' has no op_type", p->name ? p->name : "");
 	n->op = xstrdup(p->op_type);
 	n->domain = xstrdup(p->domain && strcmp(p->domain, "ai.onnx") ? p->domain : "");
 	n->nin = (int)p->n_input;
@@ -219,8 +221,11 @@ Node *node_from_proto(Graph *g, Onnx__NodeProto *p, Onnx__OperatorSetIdProto **o
 	n->out_names = dup_names(p->output, p->n_output);
 	n->nattr = (int)p->n_attribute;
 	n->attr = xcalloc(n->nattr + 1, sizeof *n->attr);
-	for (int i = 0; i < n->nattr; i++)
+	for (int i = 0; i < n->nattr; i++) {
 		n->attr[i] = p->attribute[i];
+		if (!n->attr[i]->name || !*n->attr[i]->name)
+			fatal("node '%s' (%s): attribute %d has no name", p->name ? p->name : "", p->op_type ? p->op_type : "?", i);
+	}
 	n->opset = domain_opset(ops, nops, n->domain);
 	if (n->opset < 0 && !*n->domain)
 		n->opset = g->opset;
@@ -329,6 +334,8 @@ Graph *load_model_buffer(const char *path, unsigned char *buf, size_t len, char 
 				      sym ? sym : "NAME");
 		}
 	}
+	for (int i = 0; i < g->ninputs; i++)
+		checked_numel(g->inputs[i]->dims, g->inputs[i]->rank, fmt("input '%s'", g->inputs[i]->name));
 	g->output_names = xcalloc(gp->n_output + 1, sizeof(char *));
 	g->noutputs = (int)gp->n_output;
 	for (size_t i = 0; i < gp->n_output; i++)
