@@ -296,6 +296,8 @@ typedef struct {
 	Value *roi, *scales, *sizes;
 } RPlan;
 
+static void resize_taps(Node *n, RPlan *pp, Value *x, const int *used);
+
 static RPlan resize_plan(Graph *g, Node *n)
 {
 	static const char *const modes[] = { "nearest", "linear", "cubic", NULL };
@@ -313,7 +315,7 @@ static RPlan resize_plan(Graph *g, Node *n)
 		p.scales = node_in(n, 1);
 		if (p.mode == RS_CUBIC)
 			node_fatal(n, "mode 'cubic' needs opset 11");
-		p.nmode = 0;
+		p.nmode = 2; /* floor: Upsample repeats elements */
 	} else {
 		p.coord = name_index(n, "coordinate_transformation_mode", "half_pixel", coords);
 		p.nmode = name_index(n, "nearest_mode", "round_prefer_floor", nmodes);
@@ -323,6 +325,23 @@ static RPlan resize_plan(Graph *g, Node *n)
 	}
 	p.antialias = (int)attr_i(n, "antialias", 0) && p.mode != RS_NEAREST;
 	p.exclude = (int)attr_i(n, "exclude_outside", 0);
+	Onnx__AttributeProto *sattr = n->opset < 9 ? attr_get(n, "scales") : NULL; /* Upsample-7 */
+	if (sattr) {
+		if ((int)sattr->n_floats != r)
+			node_fatal(n, "attribute scales has %d values, the input has rank %d", (int)sattr->n_floats, r);
+		for (int d = 0; d < r; d++) {
+			p.scale[d] = sattr->floats[d];
+			p.out[d] = (int64_t)floor(p.scale[d] * (double)x->dims[d]);
+		}
+		int all[RT_MAXDIM];
+		for (int d = 0; d < r; d++) {
+			all[d] = 1;
+			p.roi_at[d] = -1;
+		}
+		p.na = r;
+		resize_taps(n, &p, x, all);
+		return p;
+	}
 	if (p.scales && numel(p.scales) == 0)
 		p.scales = NULL;
 	if (p.sizes && numel(p.sizes) == 0)
@@ -390,6 +409,20 @@ static RPlan resize_plan(Graph *g, Node *n)
 			}
 		}
 	}
+	resize_taps(n, &p, x, used);
+	/* where each axis's roi start is (its end is na further), -1: [0, 1] */
+	for (int d = 0; d < r; d++)
+		p.roi_at[d] = -1;
+	for (int i = 0; i < na; i++)
+		p.roi_at[axes[i]] = i;
+	p.na = na;
+	return p;
+}
+
+static void resize_taps(Node *n, RPlan *pp, Value *x, const int *used)
+{
+	RPlan p = *pp;
+	int r = x->rank;
 	for (int d = 0; d < r; d++) {
 		if (!used[d] || (p.scale[d] == 1 && p.out[d] == x->dims[d] && p.coord != RS_TF_CROP)) {
 			p.K[d] = 0; /* copied */
@@ -411,13 +444,7 @@ static RPlan resize_plan(Graph *g, Node *n)
 				node_fatal(n, "antialias downscale by %g is too strong (at most 64 taps)", p.scale[d]);
 		}
 	}
-	/* where each axis's roi start is (its end is na further), -1: [0, 1] */
-	for (int d = 0; d < r; d++)
-		p.roi_at[d] = -1;
-	for (int i = 0; i < na; i++)
-		p.roi_at[axes[i]] = i;
-	p.na = na;
-	return p;
+	*pp = p;
 }
 
 static void infer_resize(Graph *g, Node *n)
@@ -473,6 +500,6 @@ const OpDef ops_loss[] = {
 	{ "DequantizeLinear", 2, 3, 1, 1, infer_dequantize, lower_quant },
 	{ "DynamicQuantizeLinear", 1, 1, 3, 3, infer_dynquant, lower_dynquant },
 	{ "Resize", 1, 4, 1, 1, infer_resize, lower_resize },
-	{ "Upsample", 2, 2, 1, 1, infer_resize, lower_resize },
+	{ "Upsample", 1, 2, 1, 1, infer_resize, lower_resize },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };
