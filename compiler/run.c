@@ -182,7 +182,7 @@ int run_main(int argc, char **argv)
 
 	/* Shapes must be static: an input that sets a shape (Reshape's shape,
 	 * TopK's K, reduction axes) has to be constant.  If the graph does not
-	 * compile as is, the small integer inputs given are bound as constants
+	 * compile as is, the small inputs given (64 elements or fewer) are bound as constants
 	 * (the graph is specialised to them) and it is compiled again. */
 	Graph *g = trial_compile(model, pin_names, pin_vals, npins);
 	if (!g) {
@@ -194,7 +194,7 @@ int run_main(int argc, char **argv)
 			int64_t n = 1;
 			for (size_t d = 0; d < t->n_dims; d++)
 				n *= t->dims[d];
-			if (nm && *nm && ((n <= 64 && (t->data_type == RT_I64 || t->data_type == RT_I32)) || n == 1)) {
+			if (nm && *nm && n <= 64) {
 				g_bind_names[g_nbind] = (char *)nm;
 				g_bind_tensors[g_nbind++] = t;
 			}
