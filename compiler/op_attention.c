@@ -5,6 +5,7 @@
  *                        qk_matmul_output, nonpad_kv_seqlen (24)
  *   RotaryEmbedding (23) 3-D or 4-D input, position_ids, interleaved,
  *                        rotary_embedding_dim
+ *   LinearAttention      linear, gated, delta, gated_delta recurrences
  *   Swish, SwiGLU, Shrink, CumProd, BitCast
  *
  * Kernels in runtime/attention.c.
@@ -430,6 +431,109 @@ static void lower_bitcast(Graph *g, Node *n)
 	call_p(c, nbytes(n->out[0]));
 }
 
+/* ---- LinearAttention (3-D query/key/value) ---- */
+
+typedef struct {
+	int64_t B, T, Hq, Hkv, Dk, Dv;
+	int rule, dstride, bheads;
+} LinShape;
+
+static void lin_shape(Node *n, LinShape *l)
+{
+	Value *q = n->in[0], *k = n->in[1], *v = n->in[2];
+	Value *ps = node_in(n, 3), *dc = node_in(n, 4), *bt = node_in(n, 5);
+	const char *rule = attr_s(n, "update_rule", "gated_delta");
+	static const char *rules[] = { "linear", "gated", "delta", "gated_delta" };
+	l->rule = -1;
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(rule, rules[i]))
+			l->rule = i;
+	if (l->rule < 0)
+		node_fatal(n, "update_rule '%s' is not linear, gated, delta or gated_delta", rule);
+	for (int i = 0; i < 3; i++) {
+		need_rank(n, i, 3, 3);
+		need_float(n, i);
+		if (n->in[i]->dtype != q->dtype)
+			node_fatal(n, "input %d '%s' is %s, query is %s", i, n->in[i]->name,
+				   dtype_name(n->in[i]->dtype), dtype_name(q->dtype));
+	}
+	l->B = q->dims[0];
+	l->T = q->dims[1];
+	l->Hq = attr_i(n, "q_num_heads", 0);
+	l->Hkv = attr_i(n, "kv_num_heads", 0);
+	if (l->Hq <= 0 || l->Hkv <= 0 || l->Hq % l->Hkv || q->dims[2] % l->Hq || k->dims[2] % l->Hkv ||
+	    v->dims[2] % l->Hkv)
+		node_fatal(n, "attributes q_num_heads %lld / kv_num_heads %lld do not fit query %s, key %s, value %s",
+			   (long long)l->Hq, (long long)l->Hkv, shape_str(q), shape_str(k), shape_str(v));
+	l->Dk = q->dims[2] / l->Hq;
+	l->Dv = v->dims[2] / l->Hkv;
+	if (k->dims[0] != l->B || k->dims[1] != l->T || v->dims[0] != l->B || v->dims[1] != l->T ||
+	    k->dims[2] != l->Hkv * l->Dk)
+		node_fatal(n, "key %s / value %s do not match query %s", shape_str(k), shape_str(v), shape_str(q));
+	if (ps) {
+		int64_t want[4] = { l->B, l->Hkv, l->Dk, l->Dv };
+		if (ps->rank != 4 || memcmp(ps->dims, want, sizeof want) || ps->dtype != q->dtype)
+			node_fatal(n, "past_state '%s' %s must be (%lld, %lld, %lld, %lld) of the query's type", ps->name,
+				   shape_str(ps), (long long)l->B, (long long)l->Hkv, (long long)l->Dk, (long long)l->Dv);
+	}
+	if (l->rule == 1 || l->rule == 3) {
+		if (!dc)
+			node_fatal(n, "update_rule '%s' needs input 4 'decay'", rule);
+		if (dc->rank != 3 || dc->dims[0] != l->B || dc->dims[1] != l->T || dc->dtype != q->dtype ||
+		    (dc->dims[2] != l->Hkv * l->Dk && dc->dims[2] != l->Hkv))
+			node_fatal(n, "decay '%s' %s must be (%lld, %lld, %lld or %lld)", dc->name, shape_str(dc),
+				   (long long)l->B, (long long)l->T, (long long)(l->Hkv * l->Dk), (long long)l->Hkv);
+		l->dstride = dc->dims[2] != l->Hkv || l->Dk == 1;
+	}
+	if (l->rule >= 2) {
+		if (!bt)
+			node_fatal(n, "update_rule '%s' needs input 5 'beta'", rule);
+		if (bt->rank != 3 || bt->dims[0] != l->B || bt->dims[1] != l->T || bt->dtype != q->dtype ||
+		    (bt->dims[2] != l->Hkv && bt->dims[2] != 1))
+			node_fatal(n, "beta '%s' %s must be (%lld, %lld, %lld or 1)", bt->name, shape_str(bt),
+				   (long long)l->B, (long long)l->T, (long long)l->Hkv);
+		l->bheads = bt->dims[2] != 1 || l->Hkv == 1;
+	}
+}
+
+static void infer_linear_attention(Graph *g, Node *n)
+{
+	(void)g;
+	LinShape l;
+	lin_shape(n, &l);
+	int dt = n->in[0]->dtype;
+	int64_t yd[3] = { l.B, l.T, l.Hq * l.Dv }, sd[4] = { l.B, l.Hkv, l.Dk, l.Dv };
+	set_shape(n->out[0], dt, 3, yd);
+	if (n->nout > 1)
+		set_shape(n->out[1], dt, 4, sd);
+}
+
+static void lower_linear_attention(Graph *g, Node *n)
+{
+	LinShape l;
+	lin_shape(n, &l);
+	double scale = attr_get(n, "scale") ? attr_f(n, "scale", 0) : 1.0f / sqrtf((float)l.Dk);
+	int64_t sd[1] = { l.B * l.Hkv * l.Dk * l.Dv + l.Dv };
+	Value *scratch = temp_value(g, RT_F32, 1, sd);
+	Call *c = call_new(g, n, "rt_linear_attention");
+	for (int i = 0; i < 6; i++)
+		call_in(c, node_in(n, i));
+	call_out(c, n->out[0]);
+	call_out(c, n->nout > 1 ? n->out[1] : NULL);
+	call_out(c, scratch);
+	call_p(c, n->in[0]->dtype);
+	call_p(c, l.B);
+	call_p(c, l.T);
+	call_p(c, l.Hq);
+	call_p(c, l.Hkv);
+	call_p(c, l.Dk);
+	call_p(c, l.Dv);
+	call_p(c, l.rule);
+	call_pf(c, (float)scale);
+	call_p(c, l.dstride);
+	call_p(c, l.bheads);
+}
+
 const OpDef ops_attention[] = {
 	{ "Attention", 3, 7, 1, 4, infer_attention, lower_attention },
 	{ "RotaryEmbedding", 3, 4, 1, 1, infer_rotary, lower_rotary },
@@ -438,5 +542,6 @@ const OpDef ops_attention[] = {
 	{ "Shrink", 1, 1, 1, 1, infer_shrink, lower_shrink },
 	{ "CumProd", 2, 2, 1, 1, infer_cumprod, lower_cumprod },
 	{ "BitCast", 1, 1, 1, 1, infer_bitcast, lower_bitcast },
+	{ "LinearAttention", 3, 6, 1, 2, infer_linear_attention, lower_linear_attention },
 	{ NULL, 0, 0, 0, 0, NULL, NULL },
 };

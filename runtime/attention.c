@@ -311,3 +311,68 @@ RT_API void rt_cumprod(void *const *t, const int64_t *p)
 			}
 		}
 }
+
+/* LinearAttention (3-D q/k/v: (B, T, H*D)), one recurrent step per token:
+ *   gated/gated_delta: S *= exp(decay) (per key row)
+ *   delta/gated_delta: S += k (beta (v - S^T k))^T,  linear/gated: S += k v^T
+ *   y = scale q^T S (q head h reads kv head h / (Hq/Hkv))
+ * t: q k v past_state decay beta | y present_state scratch(f32: B Hkv Dk Dv + Dv) */
+RT_API void rt_linear_attention(void *const *t, const int64_t *p)
+{
+	int64_t dt = p[0], B = p[1], T = p[2], Hq = p[3], Hkv = p[4], Dk = p[5], Dv = p[6], rule = p[7];
+	float scale = (float)rt_bits_f64(p[8]);
+	int64_t dstride = p[9], bheads = p[10], group = Hq / Hkv;
+	const void *Q = t[0], *K = t[1], *V = t[2], *PS = t[3], *DC = t[4], *BT = t[5];
+	void *Y = t[6], *OS = t[7];
+	float *S = (float *)t[8], *tmp = S + B * Hkv * Dk * Dv;
+	int64_t ns = B * Hkv * Dk * Dv, b, s, h, d, e, i;
+	for (i = 0; i < ns; i++)
+		S[i] = PS ? rt_attention_ld(PS, dt, i) : 0.0f;
+	for (b = 0; b < B; b++)
+		for (s = 0; s < T; s++) {
+			int64_t row = b * T + s;
+			for (h = 0; h < Hkv; h++) {
+				float *Sh = S + (b * Hkv + h) * Dk * Dv;
+				int64_t ko = row * Hkv * Dk + h * Dk, vo = row * Hkv * Dv + h * Dv;
+				if (rule == 1 || rule == 3)
+					for (d = 0; d < Dk; d++) {
+						float g = expf(rt_attention_ld(DC, dt, dstride ? ko + d : row * Hkv + h));
+						for (e = 0; e < Dv; e++)
+							Sh[d * Dv + e] *= g;
+					}
+				if (rule >= 2) {
+					float beta = rt_attention_ld(BT, dt, bheads ? row * Hkv + h : row);
+					for (e = 0; e < Dv; e++) {
+						float r = 0;
+						for (d = 0; d < Dk; d++)
+							r += Sh[d * Dv + e] * rt_attention_ld(K, dt, ko + d);
+						tmp[e] = beta * (rt_attention_ld(V, dt, vo + e) - r);
+					}
+				} else {
+					for (e = 0; e < Dv; e++)
+						tmp[e] = rt_attention_ld(V, dt, vo + e);
+				}
+				for (d = 0; d < Dk; d++) {
+					float kd = rt_attention_ld(K, dt, ko + d);
+					for (e = 0; e < Dv; e++)
+						Sh[d * Dv + e] += kd * tmp[e];
+				}
+			}
+			for (h = 0; h < Hq; h++) {
+				const float *Sh = S + (b * Hkv + h / group) * Dk * Dv;
+				int64_t qo = row * Hq * Dk + h * Dk, yo = row * Hq * Dv + h * Dv;
+				for (e = 0; e < Dv; e++)
+					tmp[e] = 0;
+				for (d = 0; d < Dk; d++) {
+					float qd = rt_attention_ld(Q, dt, qo + d);
+					for (e = 0; e < Dv; e++)
+						tmp[e] += qd * Sh[d * Dv + e];
+				}
+				for (e = 0; e < Dv; e++)
+					rt_attention_st(Y, dt, yo + e, scale * tmp[e]);
+			}
+		}
+	if (OS)
+		for (i = 0; i < ns; i++)
+			rt_attention_st(OS, dt, i, S[i]);
+}
