@@ -481,6 +481,7 @@ RT_API void rt_norm(void *const *t, const int64_t *p)
 			}
 			inv = mode == RT_NM_LAYER || mode == RT_NM_RMS ? 1.0 / sqrt(var + eps)
 				: mode == RT_NM_MVN ? 1.0 / (sqrt(var) + eps)
+				: var == 0 ? 0 /* a zero vector stays zero (ONNX reference) */
 				: mode == RT_NM_LP1 ? 1.0 / var : 1.0 / sqrt(var);
 			fm = (float)mean;
 			fi = (float)inv;
@@ -511,6 +512,7 @@ RT_API void rt_norm(void *const *t, const int64_t *p)
 				var /= (double)cnt;
 			inv = mode == RT_NM_LAYER || mode == RT_NM_RMS ? 1.0 / sqrt(var + eps)
 				: mode == RT_NM_MVN ? 1.0 / (sqrt(var) + eps)
+				: var == 0 ? 0 /* a zero vector stays zero (ONNX reference) */
 				: mode == RT_NM_LP1 ? 1.0 / var : 1.0 / sqrt(var);
 			memset(idx, 0, sizeof idx);
 			fx = bx;

@@ -46,7 +46,11 @@ set --
 for f in "$d"/test_data_set_0/input_*.pb; do [ -f "$f" ] && set -- "$@" -i "$f"; done
 if [ -n "$cc" ]; then set -- "$@" --cc "$cc"; fi
 if ! timeout 60 "$top/gptossc" run "$d/model.onnx" "$@" -O "$o" --by-index >"$o/log" 2>&1; then
-	echo "$name fail $(grep -v '^  ' "$o/log" | head -1 | sed 's/^gptossc: [^:]*: //' | cut -c1-150)"
+	why=$(grep -v '^  ' "$o/log" | head -1 | sed 's/^gptossc: [^:]*: //')
+	case "$why" in
+	"unsupported operators:") why="unsupported operator $(grep '^  ' "$o/log" | head -1 | sed 's/^ *//; s/, first at.*//')" ;;
+	esac
+	echo "$name fail $(echo "$why" | cut -c1-150)"
 	exit 0
 fi
 for e in "$d"/test_data_set_0/output_*.pb; do
