@@ -13,6 +13,7 @@
  * renamed into place at the end, so a failed compile leaves nothing behind.
  */
 #include "gptossc.h"
+#include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -364,7 +365,7 @@ static void write_blob_c(Graph *g, const EmitOpts *o, const char *path, const ch
 		free(b);
 	}
 	if (fflush(f) || ferror(f) || fclose(f))
-		fatal("cannot write %s (disk full?)", path);
+		fatal("cannot write %s: %s", path, strerror(errno));
 }
 
 static void put64(unsigned char *b, uint64_t x)
@@ -382,7 +383,7 @@ static void put32(unsigned char *b, uint32_t x)
 static void xwrite(FILE *f, const void *p, size_t n, const char *path)
 {
 	if (n && fwrite(p, 1, n, f) != n)
-		fatal("cannot write %s (disk full?)", path);
+		fatal("cannot write %s: %s", path, strerror(errno));
 }
 
 /* Streams tensors into the blob, converting to their weight format. */
@@ -470,7 +471,7 @@ void write_blob(Graph *g, const char *path)
 		fatal("cannot create %s", path);
 	write_blob_to(g, f, path);
 	if (fflush(f) || ferror(f) || fclose(f))
-		fatal("cannot write %s (disk full?)", path);
+		fatal("cannot write %s: %s", path, strerror(errno));
 }
 
 unsigned char *blob_to_memory(Graph *g, size_t *len)
@@ -491,7 +492,7 @@ static void write_text(const char *path, const char *text)
 		fatal("cannot create %s", path);
 	size_t n = strlen(text);
 	if (fwrite(text, 1, n, f) != n || fflush(f) || fclose(f))
-		fatal("cannot write %s (disk full?)", path);
+		fatal("cannot write %s: %s", path, strerror(errno));
 }
 
 /* model.c, model.h, model.bin: written as temporaries, renamed at the end. */

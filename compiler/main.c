@@ -4,6 +4,7 @@
  *   gptossc run model.onnx -i NAME=FILE.pb ... -O DIR
  */
 #include "gptossc.h"
+#include <signal.h>
 
 static const char usage[] =
 	"usage: gptossc [options] model.onnx -o model.c\n"
@@ -170,6 +171,11 @@ int parse_tap_option(int argc, char **argv, int *i)
 int main(int argc, char **argv)
 {
 	Opts o = { 0 };
+#ifdef SIGXFSZ
+	/* over a file size limit (ulimit -f) a write fails with EFBIG and the
+	 * temporaries are removed, as on a full disk, instead of a kill */
+	signal(SIGXFSZ, SIG_IGN);
+#endif
 	if (argc > 1 && !strcmp(argv[1], "run"))
 		return run_main(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {

@@ -483,6 +483,7 @@ static void poison_case(const char *path, const char *which)
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0); /* the lines before a sanitizer abort */
 	arena = aligned_alloc(64, TINY_ARENA_BYTES + 64);
 	if (!arena)
 		return 2;
