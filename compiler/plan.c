@@ -8,6 +8,10 @@
  *   at the call that first writes it and released after the call that last
  *   reads it, as ggml-alloc does.  Views (Reshape and kin) share their
  *   source's storage and extend its lifetime.
+ * - With a step program (kvcache.c), its calls follow the full window's and
+ *   share the arena: the two never run together.  The caches live in the
+ *   caller's state region after a header, the token and pos in the step's
+ *   arguments.
  */
 #include "gptossc.h"
 
@@ -108,6 +112,21 @@ void plan(Graph *g)
 			v->off = i;
 		}
 	}
+	int full_end = g->has_step ? g->step_first_call : g->ncalls;
+	g->state_bytes = 0;
+	if (g->has_step) {
+		for (int k = 0; k < 2; k++) {
+			g->step_in[k]->loc = LOC_STEP_IN;
+			g->step_in[k]->off = k;
+		}
+		int64_t off = STATE_HEADER;
+		for (int i = 0; i < g->nstate; i++) {
+			g->statevals[i]->loc = LOC_STATE;
+			g->statevals[i]->off = off;
+			off = align_up(off + nbytes(g->statevals[i]));
+		}
+		g->state_bytes = off;
+	}
 	/* liveness of roots */
 	for (int c = 0; c < g->ncalls; c++)
 		for (int k = 0; k < g->calls[c].nt; k++) {
@@ -119,11 +138,14 @@ void plan(Graph *g)
 				v->first_def = c;
 			v->last_use = c;
 		}
-	/* graph outputs that are views or constants are copied at the end */
+	/* graph outputs that are views or constants are copied at the end of
+	 * their program; the step's outputs are all copied (when wanted) */
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *r = root(g->outputs[i]);
-		if (r->last_use >= 0)
-			r->last_use = g->ncalls;
+		if (r->last_use >= 0 && r->last_use < full_end)
+			r->last_use = full_end;
+		if (g->has_step && root(g->step_out[i])->last_use >= 0)
+			root(g->step_out[i])->last_use = g->ncalls;
 	}
 	/* blob: constants in order of first use, then constant graph outputs */
 	g->nblob = 0;
