@@ -167,13 +167,13 @@ static void emit_parallel(Buf *b, Call *c, int n, const char *prefix)
 	bprintf(b, "};\n\t\t%s_parallel(c, %s, t, ps, %d);\n\t}\n", prefix, c->kernel, n);
 }
 
-/* Calls [from, to); those with need[c - from] == 0 only when an output is
- * wanted (the step program's work that feeds no cache). */
-static void emit_calls(Graph *g, Buf *b, int from, int to, const char *need, const char *prefix)
+/* Calls [from, to); with gate, those the caches do not need (plan.c) only
+ * when an output is wanted. */
+static void emit_calls(Graph *g, Buf *b, int from, int to, int gate, const char *prefix, int copy)
 {
-	/* the full window with a step program: the caches are copied to the
-	 * state S (when given) after the last call that writes them */
-	int *last = NULL, copy = g->has_step && !need;
+	/* copy: the full window with a step program; the caches are copied to
+	 * the state S (when given) after the last call that writes them */
+	int *last = NULL;
 	if (copy) {
 		last = xcalloc(g->nstate + 1, sizeof(int));
 		for (int i = 0; i < g->nstate; i++) {
@@ -189,7 +189,7 @@ static void emit_calls(Graph *g, Buf *b, int from, int to, const char *need, con
 		if (c >= from) {
 			while (g->calls[c].par && c + n < to && g->calls[c + n].par == g->calls[c].par)
 				n++;
-			if (need && !need[c - from])
+			if (gate && !g->calls[c].for_state)
 				bprintf(b, "\tif (want)\n");
 			if (n == 1)
 				emit_call(b, &g->calls[c], prefix);
@@ -204,35 +204,6 @@ static void emit_calls(Graph *g, Buf *b, int from, int to, const char *need, con
 		c += n - 1;
 	}
 	free(last);
-}
-
-/* Which step calls the caches need: backward from the rt_kv_write calls,
- * a call is needed when a needed call reads what it writes. */
-static char *step_needs(Graph *g)
-{
-	static char live; /* the mark, in Value.kv (unused after kvcache.c) */
-	int from = g->step_first_call, n = g->ncalls - from;
-	char *need = xcalloc(n + 1, 1);
-	for (int c = g->ncalls - 1; c >= from; c--) {
-		Call *cl = &g->calls[c];
-		int needed = !strcmp(cl->kernel, "rt_kv_write");
-		for (int k = cl->nin; k < cl->nt; k++)
-			needed |= cl->t[k] && root(cl->t[k])->kv == &live;
-		if (!needed)
-			continue;
-		need[c - from] = 1;
-		for (int k = 0; k < cl->nin; k++)
-			if (cl->t[k])
-				root(cl->t[k])->kv = &live;
-	}
-	/* the parts of a parallel group go together */
-	for (int c = from; c < g->ncalls; c++)
-		for (int d = from; d < g->ncalls && g->calls[c].par; d++)
-			if (g->calls[d].par == g->calls[c].par && need[d - from])
-				need[c - from] = 1;
-	for (int i = 0; i < g->nvalues; i++)
-		g->values[i]->kv = NULL;
-	return need;
 }
 
 /* NAME_step_v and friends (templates/step.c.in), and their declarations. */
@@ -250,9 +221,7 @@ static void emit_step(Graph *g, const EmitOpts *o, const char **kv, char **c_tex
 	Value *tok = g->inputs[0];
 	const char *tokt = ctype(tok->dtype);
 	Buf body = { 0 }, params = { 0 }, wrap = { 0 };
-	char *need = step_needs(g);
-	emit_calls(g, &body, g->step_first_call, g->ncalls, need, p);
-	free(need);
+	emit_calls(g, &body, g->step_first_call, g->ncalls, 1, p, 0);
 	bprintf(&wrap, "\tin[0] = token;\n");
 	bprintf(&params, ", const %s *token", tokt);
 	bprintf(&h, "\n/* The incremental entry point (KV cache), derived by gptossc from the\n"
@@ -275,9 +244,11 @@ static void emit_step(Graph *g, const EmitOpts *o, const char **kv, char **c_tex
 	}
 	bprintf(&h, "int %s_step_v(%s_ctx *c, void *state, int64_t pos, const void *const *inputs, void *const *outputs);\n"
 		    "int %s_step(%s_ctx *c, void *state, int64_t pos%s);\n"
+		    "/* A prompt: tokens[0..n) of a window of %s_WINDOW; the outputs (may be NULL) at n-1 */\n"
+		    "int %s_prefill(%s_ctx *c, void *state, const %s *tokens, int64_t n, void *const *outputs);\n"
 		    "/* NAME_run_v that also fills the caches of positions 0..n-1 */\n"
 		    "int %s_prefill_v(%s_ctx *c, void *state, int64_t n, const void *const *inputs, void *const *outputs);\n",
-		p, p, p, p, params.s, p, p);
+		p, p, p, p, params.s, P, p, p, tokt, p, p);
 	const char *extra[] = { "STEPBODY", body.s, "STEPPARAMS", params.s, "STEPWRAP", wrap.s, "TOKT", tokt, NULL };
 	int n = 0;
 	while (kv[n])
@@ -349,7 +320,7 @@ static const char *basename_of(const char *p)
 char *emit_c(Graph *g, const EmitOpts *o, char **header)
 {
 	const char *P = upper(o->prefix), *p = o->prefix;
-	Buf io = { 0 }, params = { 0 }, wrap = { 0 }, body = { 0 };
+	Buf io = { 0 }, params = { 0 }, wrap = { 0 }, body = { 0 }, checks = { 0 };
 	for (int i = 0; i < g->ninputs; i++) {
 		Value *v = g->inputs[i];
 		char *u = upper(v->cname);
@@ -370,19 +341,19 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 		bprintf(&wrap, "\tout[%d] = %s;\n", i, pname);
 	}
 	for (int i = 0; i < g->ninputs; i++)
-		bprintf(&body, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
+		bprintf(&checks, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
 	for (int i = 0; i < g->noutputs; i++)
-		bprintf(&body, "\tif (!out[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
+		bprintf(&checks, "\tif (!out[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
 	int full_end = g->has_step ? g->step_first_call : g->ncalls;
-	emit_calls(g, &body, 0, full_end, NULL, p);
+	emit_calls(g, &body, 0, full_end, g->has_step, p, g->has_step);
 	/* outputs that are constants, inputs, views or repeated: copied */
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *v = g->outputs[i];
 		if (v->loc == LOC_OUTPUT && v->off == i && !v->alias)
 			continue;
 		if (nbytes(v))
-			bprintf(&body, "\t/* output '%s' */\n\tmemcpy(out[%d], %s, %lld);\n",
-				g->output_names[i], i, where(v), (long long)nbytes(v));
+			bprintf(&body, "\t/* output '%s' */\n%s\tmemcpy(out[%d], %s, %lld);\n", g->output_names[i],
+				g->has_step ? "\tif (want)\n" : "", i, where(v), (long long)nbytes(v));
 	}
 	char hash[32], arena[32], blob[32], nin[16], nout[16], nin1[16], nout1[16], ncalls[16], be[16], bv[16];
 	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)g->hash);
@@ -404,7 +375,7 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 		"P", P, "p", p, "GUARD", guard, "ARENA", arena, "BLOB", blob, "HASH", hash,
 		"NIN", nin, "NOUT", nout, "NIN1", nin1, "NOUT1", nout1, "IOMACROS", io.s ? io.s : "",
 		"RUNPARAMS", params.s ? params.s : "", "RUNWRAP", wrap.s ? wrap.s : "",
-		"BODY", body.s ? body.s : "", "NCALLS", ncalls, "BLOBENTRY", be, "BLOBVERSION", bv,
+		"BODY", body.s ? body.s : "", "CHECKS", checks.s ? checks.s : "", "NCALLS", ncalls, "BLOBENTRY", be, "BLOBVERSION", bv,
 		"INCLUDE", inc, "RUNTIME", "",
 		"EXTERNS", fmt("%s%s", o->embed_weights ? fmt("/* --embed-weights: the blob, linked in (%s_blob.c) */\nextern const unsigned char %s_blob_data[%s_BLOB_BYTES];\n", p, p, P) : "",
 			       o->static_arena ? fmt("/* --static-arena: a static arena in model.c (one context at a time) */\nextern unsigned char %s_arena_data[%s_ARENA_BYTES + 1];\n", p, P) : ""),

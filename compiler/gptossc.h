@@ -226,6 +226,7 @@ struct Call {
 	Value *t[MAXT];
 	int nin; /* t[0..nin) are read, the rest written */
 	int par; /* != 0: runs in parallel with the neighbouring calls of the same group */
+	int for_state; /* plan.c: the caches of the step program need it */
 	int np, capp;
 	int64_t *p;
 };

@@ -869,7 +869,7 @@ void kvcache(Graph *g)
 		return;
 	if (!lm_shaped(g)) {
 		if (g_kv_mode == KV_REQUIRE)
-			fatal("--kv-cache: the graph is not a language model (one integer input of token ids [T], "
+			fatal("--kv-cache: the graph is not a language model (one integer input of token ids [T] or [1, T], "
 			      "float logits with the positions first)");
 		return;
 	}
