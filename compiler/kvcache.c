@@ -226,9 +226,11 @@ static int view_axis(const Value *in, const Value *out, int a)
 /* ---- causality of a mask constant ---- */
 
 /* Is every entry of constant m (broadcast to out, axes q and k of out)
- * with key > query "minus infinity" (<= -1e30, or == 0 for a Where
- * condition)?  m's dims at q and k must be full. */
-static int causal_const(Graph *g, Value *m, const Value *out, int q, int k, int64_t koff, int64_t T, int cond)
+ * with key > query "minus infinity"?  how: 0, an added mask (<= -1e30);
+ * 1, a Where condition choosing the scores (== 0 there); 2, a Where
+ * condition choosing the fill (!= 0 there).  m's dims at q and k must be
+ * full. */
+static int causal_const(Graph *g, Value *m, const Value *out, int q, int k, int64_t koff, int64_t T, int how)
 {
 	int sh = out->rank - m->rank, mq = q - sh, mk = k - sh;
 	if (mq < 0 || mk < 0 || m->dims[mq] != T || m->dims[mk] != out->dims[k])
@@ -237,7 +239,7 @@ static int causal_const(Graph *g, Value *m, const Value *out, int q, int k, int6
 	for (int64_t i = 0; i < n; i++) {
 		int64_t key = idx[mk] - koff, query = idx[mq];
 		if (key > query && key < T) {
-			if (cond ? const_int(g, m, i) != 0 : !(const_float(g, m, i) <= -1e30))
+			if (how == 0 ? !(const_float(g, m, i) <= -1e30) : (const_int(g, m, i) != 0) != (how == 2))
 				return 0;
 		}
 		for (int d = m->rank - 1; d >= 0; d--) {
@@ -333,12 +335,14 @@ static int rule_elementwise(Kv *kv, Node *n, Value **tw)
 			Value *m = n->in[0]->kv ? n->in[1] : n->in[0];
 			if (!m->kv && causal_const(kv->g, m, out, q, k, s->koff, kv->T, 0))
 				s->masked = 1;
-		} else if (!strcmp(n->op, "Where") && n->in[0]->is_const && n->in[1]->kv && n->in[2]->is_const) {
-			Value *y = n->in[2];
-			int all = 1;
-			for (int64_t j = 0; j < numel(y) && all; j++)
+		} else if (!strcmp(n->op, "Where") && n->in[0]->is_const && !n->in[0]->kv) {
+			/* Where(C, scores, fill) or Where(C, fill, scores) (masked_fill) */
+			int fill = n->in[1]->kv ? 2 : 1;
+			Value *y = n->in[fill];
+			int all = y->is_const && !y->kv;
+			for (int64_t j = 0; all && j < numel(y); j++)
 				all = const_float(kv->g, y, j) <= -1e30;
-			if (all && causal_const(kv->g, n->in[0], out, q, k, s->koff, kv->T, 1))
+			if (all && causal_const(kv->g, n->in[0], out, q, k, s->koff, kv->T, fill == 2 ? 1 : 2))
 				s->masked = 1;
 		}
 	}

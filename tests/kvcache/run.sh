@@ -6,11 +6,14 @@
 #   tests/kvcache/harness.c checks every output of every step against the
 #   full window's row, through steps, skipped outputs, prefill_v and a
 #   rewind, that the cache is read, and the misuse error codes.
+# - the same models exported by torch.onnx (models/torch_gptoss.py: matmul
+#   attention, masked_fill, indexing): full window vs the numpy reference,
+#   then the harness.
 # - graphs.py's MatMul/Transpose attention (as torch-style exporters write
 #   it): derived and checked the same way; without a mask, with a leaky
 #   mask, and for a graph that is no language model, --kv-cache refuses and
 #   names the node; without --kv-cache the model still compiles, with a note.
-# - generation, tiny and small: 64 greedy steps of the --main driver with
+# - generation, tiny, small and torch tiny: 64 greedy steps of the --main driver with
 #   the cache (the window slides) give the tokens of its full-window loop and
 #   of the same loop over ONNX Runtime.
 # Ends with "N passed, N failed".
@@ -67,6 +70,42 @@ for cfg in tiny small; do
 	done
 done
 
+# the same model exported by torch.onnx (models/torch_gptoss.py): its full window against the numpy
+# reference, its steps against its full window
+if $PY -c "import torch" 2>/dev/null; then
+	for cfg in tiny small; do
+		d=$out/torch-$cfg
+		mkdir -p "$d"
+		if ! $PY models/torch_gptoss.py --config $cfg --out "$d/m.onnx" > "$d/gen.log" 2>&1; then
+			bad "torch $cfg: export failed: $(tail -2 "$d/gen.log")"
+			continue
+		fi
+		T=$($PY -c "import sys; sys.path.insert(0,'models'); import configs; print(configs.CONFIGS['$cfg']['T'])")
+		V=$($PY -c "import sys; sys.path.insert(0,'models'); import configs; print(configs.CONFIGS['$cfg']['V'])")
+		toks=$($PY -c "import random; r=random.Random(1); print(','.join(str(r.randrange($V)) for _ in range($T)))")
+		$PY models/reference.py --config $cfg --tokens "$toks" --out "$d/ref" > /dev/null 2>&1
+		$PY -c "
+import numpy as np
+from onnx import numpy_helper
+open('$d/in_0.pb', 'wb').write(numpy_helper.from_array(np.array([$toks], dtype=np.int64), 'in_0').SerializeToString())"
+		if ./gptossc run "$d/m.onnx" -i "$d/in_0.pb" -O "$d/got" > "$d/run.log" 2>&1 &&
+		   r=$($PY -c "
+import numpy as np, onnx
+from onnx import numpy_helper
+ld = lambda p: numpy_helper.to_array(onnx.load_tensor(p)).astype(np.float64)
+print('%.3g' % np.max(np.abs(ld('$d/ref/v_0.pb') - ld('$d/got/v_0.pb'))))") &&
+		   $PY -c "import sys; sys.exit(not float('$r') <= 1e-4)"; then
+			ok "torch $cfg: full-window logits equal the numpy reference (max|diff| $r, bar 1e-4)"
+		else
+			bad "torch $cfg: full window vs numpy reference: ${r:-failed} $(tail -2 "$d/run.log")"
+		fi
+		harness "$d" gcc "torch $cfg gcc"
+		[ $cfg = tiny ] && command -v tcc >/dev/null && harness "$d" tcc "torch $cfg tcc"
+	done
+else
+	bad "torch.onnx: python3-torch is not installed (tools/deps.sh installs it)"
+fi
+
 # other exporters' attention, and refusals
 g=$out/graphs
 if $PY tests/kvcache/graphs.py "$g" > "$out/graphs.log" 2>&1; then
@@ -111,8 +150,9 @@ export ORT_NODE_MODULES="${ORT_NODE_MODULES:-$top/build/npm/node_modules}"
 d=$out/gen
 mkdir -p "$d"
 prompt=$(cat models/tiny/prompt.txt)
-for cfg in tiny small; do
+for cfg in tiny small torch-tiny; do
 	m=$out/$cfg-flat-unique/m.onnx
+	[ $cfg = torch-tiny ] && m=$out/torch-tiny/m.onnx
 	[ -f "$m" ] || continue
 	if ! ./gptossc "$m" -o "$d/$cfg.c" --main > "$d/$cfg.log" 2>&1; then
 		bad "generation $cfg: gptossc failed: $(tail -3 "$d/$cfg.log")"
