@@ -113,6 +113,8 @@ static char *where(Value *v)
 	case LOC_BLOB: return fmt("(void *)(W + 0x%llx)", (long long)v->off);
 	case LOC_INPUT: return fmt("(void *)in[%lld]", (long long)v->off);
 	case LOC_OUTPUT: return fmt("out[%lld]", (long long)v->off);
+	case LOC_STATE: return fmt("S + 0x%llx", (long long)v->off);
+	case LOC_STEP_IN: return fmt("(void *)sin[%lld]", (long long)v->off);
 	}
 	fatal("internal error: value '%s' has no storage", v->name);
 }
@@ -163,6 +165,100 @@ static void emit_parallel(Buf *b, Call *c, int n, const char *prefix)
 	for (int k = 0; k < c->nt; k++)
 		bprintf(b, "%s%s", k ? ", " : "", where(c->t[k]));
 	bprintf(b, "};\n\t\t%s_parallel(c, %s, t, ps, %d);\n\t}\n", prefix, c->kernel, n);
+}
+
+/* Calls [from, to); with gate, those the caches do not need (plan.c) only
+ * when an output is wanted. */
+static void emit_calls(Graph *g, Buf *b, int from, int to, int gate, const char *prefix, int copy)
+{
+	/* copy: the full window with a step program; the caches are copied to
+	 * the state S (when given) after the last call that writes them */
+	int *last = NULL;
+	if (copy) {
+		last = xcalloc(g->nstate + 1, sizeof(int));
+		for (int i = 0; i < g->nstate; i++) {
+			last[i] = from - 1;
+			for (int c = from; c < to; c++)
+				for (int k = g->calls[c].nin; k < g->calls[c].nt; k++)
+					if (g->calls[c].t[k] && root(g->calls[c].t[k]) == root(g->statesrc[i]))
+						last[i] = c;
+		}
+	}
+	for (int c = from - 1; c < to; c++) {
+		int n = 1;
+		if (c >= from) {
+			while (g->calls[c].par && c + n < to && g->calls[c + n].par == g->calls[c].par)
+				n++;
+			if (gate && !g->calls[c].for_state)
+				bprintf(b, "\tif (want)\n");
+			if (n == 1)
+				emit_call(b, &g->calls[c], prefix);
+			else
+				emit_parallel(b, &g->calls[c], n, prefix);
+		}
+		for (int i = 0; copy && i < g->nstate; i++)
+			if (last[i] >= c && last[i] < c + n)
+				bprintf(b, "\t/* cache '%s' %s */\n\tif (S)\n\t\tmemcpy(S + 0x%llx, %s, %lld);\n",
+					g->statesrc[i]->name, shape_str(g->statesrc[i]), (long long)g->statevals[i]->off,
+					where(g->statesrc[i]), (long long)nbytes(g->statesrc[i]));
+		c += n - 1;
+	}
+	free(last);
+}
+
+/* NAME_step_v and friends (templates/step.c.in), and their declarations. */
+static void emit_step(Graph *g, const EmitOpts *o, const char **kv, char **c_text, char **h_text)
+{
+	const char *P = upper(o->prefix), *p = o->prefix;
+	Buf h = { 0 };
+	if (!g->has_step) {
+		bprintf(&h, "\n/* No incremental entry point (NAME_step): %s */\n#define %s_HAS_STEP 0\n",
+			g->kv_note ? g->kv_note : "not a language model graph", P);
+		*h_text = h.s;
+		*c_text = xstrdup("");
+		return;
+	}
+	Value *tok = g->inputs[0];
+	const char *tokt = ctype(tok->dtype);
+	Buf body = { 0 }, params = { 0 }, wrap = { 0 };
+	emit_calls(g, &body, g->step_first_call, g->ncalls, 1, p, 0);
+	bprintf(&wrap, "\tin[0] = token;\n");
+	bprintf(&params, ", const %s *token", tokt);
+	bprintf(&h, "\n/* The incremental entry point (KV cache), derived by gptossc from the\n"
+		    " * full-window graph: NAME_step computes one position of every output.\n"
+		    " * See the comment above %s_step_v in the .c file. */\n", p);
+	bprintf(&h, "#define %s_HAS_STEP 1\n#define %s_WINDOW %lld /* positions 0..%lld */\n"
+		    "#define %s_STATE_BYTES %lld /* the caches, the caller's, 64-byte aligned */\n",
+		P, P, (long long)g->window, (long long)g->window - 1, P, (long long)g->state_bytes);
+	for (int i = 0; i < g->noutputs; i++) {
+		Value *v = g->outputs[i], *s = g->step_out[i];
+		char *pname = v->input_index >= 0 || v->output_index != i ? fmt("%s_out%d", v->cname, i) : v->cname;
+		char *u = upper(pname);
+		bprintf(&h, "#define %s_STEP_OUT_%s_NUMEL %lld /* '%s' at one position: %s */\n", P, u,
+			(long long)numel(s), g->output_names[i], shape_str(s));
+		bprintf(&params, ", %s *%s", ctype(v->dtype), pname);
+		bprintf(&wrap, "\tout[%d] = %s;\n", i, pname);
+		if (nbytes(s))
+			bprintf(&body, "\t/* output '%s' at pos */\n\tif (out && out[%d])\n\t\tmemcpy(out[%d], %s, %lld);\n",
+				g->output_names[i], i, i, where(s), (long long)nbytes(s));
+	}
+	bprintf(&h, "int %s_step_v(%s_ctx *c, void *state, int64_t pos, const void *const *inputs, void *const *outputs);\n"
+		    "int %s_step(%s_ctx *c, void *state, int64_t pos%s);\n"
+		    "/* A prompt: tokens[0..n) of a window of %s_WINDOW; the outputs (may be NULL) at n-1 */\n"
+		    "int %s_prefill(%s_ctx *c, void *state, const %s *tokens, int64_t n, void *const *outputs);\n"
+		    "/* NAME_run_v that also fills the caches of positions 0..n-1 */\n"
+		    "int %s_prefill_v(%s_ctx *c, void *state, int64_t n, const void *const *inputs, void *const *outputs);\n",
+		p, p, p, p, params.s, P, p, p, tokt, p, p);
+	const char *extra[] = { "STEPBODY", body.s, "STEPPARAMS", params.s, "STEPWRAP", wrap.s, "TOKT", tokt, NULL };
+	int n = 0;
+	while (kv[n])
+		n += 2;
+	const char **all = xcalloc(n + 9, sizeof(char *));
+	memcpy(all, kv, n * sizeof(char *));
+	memcpy(all + n, extra, sizeof extra);
+	*c_text = subst(runtime_source("step.c.in"), all);
+	*h_text = h.s;
+	free(all);
 }
 
 /* Append a runtime file with its quoted #includes pasted in place, each
@@ -224,7 +320,7 @@ static const char *basename_of(const char *p)
 char *emit_c(Graph *g, const EmitOpts *o, char **header)
 {
 	const char *P = upper(o->prefix), *p = o->prefix;
-	Buf io = { 0 }, params = { 0 }, wrap = { 0 }, body = { 0 };
+	Buf io = { 0 }, params = { 0 }, wrap = { 0 }, body = { 0 }, checks = { 0 };
 	for (int i = 0; i < g->ninputs; i++) {
 		Value *v = g->inputs[i];
 		char *u = upper(v->cname);
@@ -245,27 +341,19 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 		bprintf(&wrap, "\tout[%d] = %s;\n", i, pname);
 	}
 	for (int i = 0; i < g->ninputs; i++)
-		bprintf(&body, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
+		bprintf(&checks, "\tif (!in[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
 	for (int i = 0; i < g->noutputs; i++)
-		bprintf(&body, "\tif (!out[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
-	for (int c = 0; c < g->ncalls; c++) {
-		int n = 1;
-		while (g->calls[c].par && c + n < g->ncalls && g->calls[c + n].par == g->calls[c].par)
-			n++;
-		if (n == 1)
-			emit_call(&body, &g->calls[c], p);
-		else
-			emit_parallel(&body, &g->calls[c], n, p);
-		c += n - 1;
-	}
+		bprintf(&checks, "\tif (!out[%d])\n\t\treturn %s_ERR_NULL;\n", i, P);
+	int full_end = g->has_step ? g->step_first_call : g->ncalls;
+	emit_calls(g, &body, 0, full_end, g->has_step, p, g->has_step);
 	/* outputs that are constants, inputs, views or repeated: copied */
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *v = g->outputs[i];
 		if (v->loc == LOC_OUTPUT && v->off == i && !v->alias)
 			continue;
 		if (nbytes(v))
-			bprintf(&body, "\t/* output '%s' */\n\tmemcpy(out[%d], %s, %lld);\n",
-				g->output_names[i], i, where(v), (long long)nbytes(v));
+			bprintf(&body, "\t/* output '%s' */\n%s\tmemcpy(out[%d], %s, %lld);\n", g->output_names[i],
+				g->has_step ? "\tif (want)\n" : "", i, where(v), (long long)nbytes(v));
 	}
 	char hash[32], arena[32], blob[32], nin[16], nout[16], nin1[16], nout1[16], ncalls[16], be[16], bv[16];
 	snprintf(hash, sizeof hash, "%016llx", (unsigned long long)g->hash);
@@ -287,7 +375,7 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 		"P", P, "p", p, "GUARD", guard, "ARENA", arena, "BLOB", blob, "HASH", hash,
 		"NIN", nin, "NOUT", nout, "NIN1", nin1, "NOUT1", nout1, "IOMACROS", io.s ? io.s : "",
 		"RUNPARAMS", params.s ? params.s : "", "RUNWRAP", wrap.s ? wrap.s : "",
-		"BODY", body.s ? body.s : "", "NCALLS", ncalls, "BLOBENTRY", be, "BLOBVERSION", bv,
+		"BODY", body.s ? body.s : "", "CHECKS", checks.s ? checks.s : "", "NCALLS", ncalls, "BLOBENTRY", be, "BLOBVERSION", bv,
 		"INCLUDE", inc, "RUNTIME", "",
 		"EXTERNS", fmt("%s%s", o->embed_weights ? fmt("/* --embed-weights: the blob, linked in (%s_blob.c) */\nextern const unsigned char %s_blob_data[%s_BLOB_BYTES];\n", p, p, P) : "",
 			       o->static_arena ? fmt("/* --static-arena: a static arena in model.c (one context at a time) */\nextern unsigned char %s_arena_data[%s_ARENA_BYTES + 1];\n", p, P) : ""),
@@ -299,8 +387,17 @@ char *emit_c(Graph *g, const EmitOpts *o, char **header)
 						g_threads, p, g_threads) : "",
 		"POOL", "",
 		"ARENADEF", o->static_arena ? fmt("RT_ALIGN64 unsigned char %s_arena_data[%s_ARENA_BYTES + 1];\n", p, P) : "",
+		"STEP", "", "STEPAPI", "",
 		NULL,
 	};
+	char *step_c, *step_h;
+	emit_step(g, o, kv, &step_c, &step_h);
+	for (int i = 0; kv[i]; i += 2) {
+		if (!strcmp(kv[i], "STEP"))
+			kv[i + 1] = step_c;
+		if (!strcmp(kv[i], "STEPAPI"))
+			kv[i + 1] = step_h;
+	}
 	*header = subst(runtime_source("model.h.in"), kv);
 	char *pool = subst(runtime_source(g_threads > 1 ? "pool.c.in" : "nopool.c.in"), kv);
 	for (int i = 0; kv[i]; i += 2)

@@ -9,6 +9,8 @@
  *   infer.c     dtype and static shape of every value (ops in op_*.c)
  *   fold.c      nodes whose inputs are all constant are executed now
  *   simplify.c  dead code, Identity/Dropout, duplicate constants
+ *   fuse.c      MoE expert contractions, Linear and Embed as fused kernels
+ *   kvcache.c   the one-position program behind NAME_step (a KV cache)
  *   lower.c     every remaining node becomes kernel calls (Call)
  *   plan.c      arena offsets from liveness, blob layout of weights
  *   emit.c      model.c, model.h, model.bin
@@ -38,7 +40,7 @@ typedef struct OpDef OpDef;
 typedef struct Call Call;
 
 /* Where a value lives at run time (set by plan.c). */
-enum { LOC_NONE, LOC_ARENA, LOC_BLOB, LOC_INPUT, LOC_OUTPUT };
+enum { LOC_NONE, LOC_ARENA, LOC_BLOB, LOC_INPUT, LOC_OUTPUT, LOC_STATE, LOC_STEP_IN };
 
 struct Value {
 	char *name;  /* ONNX name; unique once uniquify ran */
@@ -64,6 +66,8 @@ struct Value {
 	int64_t off;
 	Value *alias; /* shares the storage of this value (Reshape and kin) */
 	int first_def, last_use;
+
+	void *kv; /* kvcache.c, while it runs */
 };
 
 struct Node {
@@ -113,6 +117,18 @@ struct Graph {
 	Value **blobvals; /* constants in the blob, in blob order */
 	int nblob;
 	uint64_t hash;
+
+	/* kvcache.c: the one-position program (NAME_step), after the full
+	 * window's nodes and calls */
+	int has_step;
+	int step_first_node, step_first_call;
+	Value *step_in[2];  /* the token at pos [1] or [1,1], pos int64[1] */
+	Value **step_out;   /* per graph output: its row at pos */
+	Value **statevals;  /* the caches (LOC_STATE) */
+	Value **statesrc;   /* the full window's value each cache holds */
+	int nstate;
+	int64_t state_bytes, window;
+	char *kv_note; /* why there is no step program, when there is none */
 };
 
 /* util.c */
@@ -197,6 +213,11 @@ extern int g_threads;
 void fuse(Graph *g);
 void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst);
 
+/* kvcache.c */
+enum { KV_AUTO, KV_OFF, KV_REQUIRE };
+extern int g_kv_mode;
+void kvcache(Graph *g);
+
 /* lower.c */
 struct Call {
 	const char *kernel;
@@ -205,6 +226,7 @@ struct Call {
 	Value *t[MAXT];
 	int nin; /* t[0..nin) are read, the rest written */
 	int par; /* != 0: runs in parallel with the neighbouring calls of the same group */
+	int for_state; /* plan.c: the caches of the step program need it */
 	int np, capp;
 	int64_t *p;
 };
@@ -222,7 +244,11 @@ rt_kernel kernel_fn(const char *name);
 const char *kernel_file(const char *name);
 const char *runtime_source(const char *file);
 
+/* op_reduce.c */
+int reduce_mask(Graph *g, Node *n, int *mask);
+
 /* plan.c */
+#define STATE_HEADER 64 /* NAME_step's state: a header, then the caches */
 #define BLOB_HEADER 64
 #define BLOB_ENTRY 136
 #define BLOB_VERSION 1

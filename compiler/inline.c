@@ -20,7 +20,7 @@ static Onnx__FunctionProto *find_function(Graph *g, const char *domain, const ch
 	for (size_t i = 0; i < m->n_functions; i++) {
 		Onnx__FunctionProto *f = m->functions[i];
 		const char *d = f->domain ? f->domain : "";
-		if (!strcmp(f->name, op) && !strcmp(d, domain))
+		if (f->name && op && !strcmp(f->name, op) && !strcmp(d, domain)) /* a function may lack a name */
 			return f;
 	}
 	return NULL;

@@ -79,7 +79,10 @@ void lower_node(Graph *g, Node *n)
 void lower(Graph *g)
 {
 	g->ncalls = 0;
-	for (int i = 0; i < g->nnodes; i++)
+	for (int i = 0; i < g->nnodes; i++) {
+		if (g->has_step && i == g->step_first_node)
+			g->step_first_call = g->ncalls; /* NAME_step's calls start here */
 		if (!g->nodes[i]->dead)
 			lower_node(g, g->nodes[i]);
+	}
 }

@@ -18,7 +18,8 @@ static const char usage[] =
 	"  -n NAME             prefix of every symbol (default: from the output name)\n"
 	"  -d NAME=VALUE       pin the symbolic input dim NAME\n"
 	"  --dump              print the processed graph\n"
-	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify) and stop\n"
+	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify fuse kvcache)\n"
+	"                      and stop\n"
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
 	"  --weights=FMT       weight storage: auto (default: MXFP4 or bf16 where exactly\n"
@@ -28,6 +29,11 @@ static const char usage[] =
 	"  --threads N         a pthread pool of N threads in the generated code (default 1:\n"
 	"                      no pthread dependency); NAME_set_threads changes it at run time\n"
 	"  --main              also write FILE_main.c, a greedy generation driver\n"
+	"  --kv-cache          require the incremental entry point NAME_step (a KV cache\n"
+	"                      derived from the full-window graph); fail, naming the node,\n"
+	"                      when it cannot be derived.  By default it is derived when\n"
+	"                      possible, with a note on stderr when not\n"
+	"  --no-kv-cache       only the full-window entry point NAME_run\n"
 	"  --embed-weights     also write FILE_blob.c (or .S with .incbin for big blobs):\n"
 	"                      the blob as const data, NAME_blob_data, for targets without files\n"
 	"  --static-arena      define the arena as a static buffer NAME_arena_data in FILE.c\n"
@@ -148,6 +154,8 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	STAGE("simplify");
 	fuse(g);
 	STAGE("fuse");
+	kvcache(g);
+	STAGE("kvcache");
 	lower(g);
 	plan(g);
 	if (dump_after)
@@ -228,6 +236,10 @@ int main(int argc, char **argv)
 			g_tap_all = 1;
 		} else if (!strcmp(a, "--main")) {
 			o.with_main = 1;
+		} else if (!strcmp(a, "--kv-cache")) {
+			g_kv_mode = KV_REQUIRE;
+		} else if (!strcmp(a, "--no-kv-cache")) {
+			g_kv_mode = KV_OFF;
 		} else if (!strcmp(a, "--no-fold")) {
 			o.no_fold = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -260,6 +272,9 @@ int main(int argc, char **argv)
 	if (o.prefix && !valid_prefix(o.prefix))
 		usage_error("-n '%s' is not a C identifier", o.prefix);
 	Graph *g = compile_graph(o.input, o.pin_names, o.pin_vals, o.npins, o.no_fold, o.dump_after);
+	if (g->kv_note && !o.dump_after)
+		fprintf(stderr, "gptossc: %s: note: no incremental entry point (NAME_step, --kv-cache): %s\n",
+			o.input, g->kv_note);
 	if (o.dump)
 		dump_graph(g, stdout);
 	if (o.stats)

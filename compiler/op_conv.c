@@ -91,6 +91,13 @@ static void geom_attrs(Node *n, const Value *x, const int64_t *kdims, Geom *ge)
 static void geom_forward(Node *n, Geom *ge, int ceil_mode)
 {
 	int ap = auto_pad(n);
+	const int64_t big = (int64_t)1 << 31; /* keeps the arithmetic below from overflowing */
+	for (int i = 0; i < ge->nsp; i++)
+		if (ge->k[i] < 1 || ge->k[i] > big || ge->d[i] < 1 || ge->d[i] > big || ge->s[i] < 1 || ge->s[i] > big ||
+		    ge->pb[i] < 0 || ge->pb[i] > big || ge->pe[i] < 0 || ge->pe[i] > big)
+			node_fatal(n, "spatial axis %d: kernel %lld, stride %lld, dilation %lld, pads %lld,%lld: out of range", i,
+				   (long long)ge->k[i], (long long)ge->s[i], (long long)ge->d[i], (long long)ge->pb[i],
+				   (long long)ge->pe[i]);
 	for (int i = 0; i < ge->nsp; i++) {
 		int64_t ek = (ge->k[i] - 1) * ge->d[i] + 1, in = ge->in[i], s = ge->s[i], num;
 		if (ap == AP_SAME_UPPER || ap == AP_SAME_LOWER) {

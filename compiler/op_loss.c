@@ -188,7 +188,7 @@ static QPlan quant_plan(Node *n, Value *x, Value *scale)
 		node_fatal(n, "input 1 '%s' (scale) %s must have the rank of input 0 for block_size %lld",
 			   scale->name, shape_str(scale), (long long)bs);
 	for (int i = 0; i < x->rank; i++) {
-		int64_t want = i == a ? (x->dims[i] + bs - 1) / bs : x->dims[i];
+		int64_t want = i == a ? x->dims[i] / bs + (x->dims[i] % bs != 0) : x->dims[i]; /* no overflow */
 		if (scale->dims[i] != want)
 			node_fatal(n, "input 1 '%s' (scale) %s does not match input 0 %s with block_size %lld",
 				   scale->name, shape_str(scale), shape_str(x), (long long)bs);

@@ -70,7 +70,7 @@ static int reduce_index(const char *op)
 
 /* Reduced-axis mask of a Reduce* node; returns 0 when it is a no-op
  * (empty axes with noop_with_empty_axes). */
-static int reduce_mask(Graph *g, Node *n, int *mask)
+int reduce_mask(Graph *g, Node *n, int *mask)
 {
 	Value *x = n->in[0];
 	int64_t axes[RT_MAXDIM * 2];

@@ -8,6 +8,10 @@
  *   at the call that first writes it and released after the call that last
  *   reads it, as ggml-alloc does.  Views (Reshape and kin) share their
  *   source's storage and extend its lifetime.
+ * - With a step program (kvcache.c), its calls follow the full window's and
+ *   share the arena: the two never run together.  The caches live in the
+ *   caller's state region after a header, the token and pos in the step's
+ *   arguments.
  */
 #include "gptossc.h"
 
@@ -90,6 +94,45 @@ static void arena_release(Arena *a, int64_t off, int64_t size)
 	}
 }
 
+/* With a step program: which calls of [from, to) the caches need: backward from the calls that
+ * write them (rt_kv_write in the step program; in the full window, the
+ * calls that write a tensor the state keeps), a call is needed when a
+ * needed call reads what it writes.  The rest run only for outputs. */
+static int writes_state(Graph *g, const Call *c, int full)
+{
+	if (!full)
+		return !strcmp(c->kernel, "rt_kv_write");
+	for (int k = c->nin; k < c->nt; k++)
+		for (int i = 0; c->t[k] && i < g->nstate; i++)
+			if (root(c->t[k]) == root(g->statesrc[i]))
+				return 1;
+	return 0;
+}
+
+static void state_needs(Graph *g, int from, int to, int full)
+{
+	static char live; /* the mark, in Value.kv (unused after kvcache.c) */
+	for (int c = to - 1; c >= from; c--) {
+		Call *cl = &g->calls[c];
+		int needed = writes_state(g, cl, full);
+		for (int k = cl->nin; k < cl->nt; k++)
+			needed |= cl->t[k] && root(cl->t[k])->kv == &live;
+		if (!needed)
+			continue;
+		g->calls[c].for_state = 1;
+		for (int k = 0; k < cl->nin; k++)
+			if (cl->t[k])
+				root(cl->t[k])->kv = &live;
+	}
+	/* the parts of a parallel group go together */
+	for (int c = from; c < to; c++)
+		for (int d = from; d < to && g->calls[c].par; d++)
+			if (g->calls[d].par == g->calls[c].par && g->calls[d].for_state)
+				g->calls[c].for_state = 1;
+	for (int i = 0; i < g->nvalues; i++)
+		g->values[i]->kv = NULL;
+}
+
 void plan(Graph *g)
 {
 	for (int i = 0; i < g->nvalues; i++) {
@@ -101,12 +144,41 @@ void plan(Graph *g)
 		g->inputs[i]->loc = LOC_INPUT;
 		g->inputs[i]->off = i;
 	}
+	int full_end = g->has_step ? g->step_first_call : g->ncalls;
+	for (int c = 0; c < g->ncalls; c++)
+		g->calls[c].for_state = 0;
+	if (g->has_step) {
+		state_needs(g, 0, full_end, 1);
+		state_needs(g, full_end, g->ncalls, 0);
+	}
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *v = g->outputs[i];
 		if (v->output_index == i && !v->is_const && v->input_index < 0 && !v->alias) {
+			/* NAME_prefill runs the caches' calls without outputs: what
+			 * those write stays in the arena, copied out when wanted */
+			int cache = 0;
+			for (int c = 0; c < full_end; c++)
+				for (int k = g->calls[c].nin; k < g->calls[c].nt && g->calls[c].for_state; k++)
+					cache |= g->calls[c].t[k] && root(g->calls[c].t[k]) == v;
+			if (cache)
+				continue;
 			v->loc = LOC_OUTPUT;
 			v->off = i;
 		}
+	}
+	g->state_bytes = 0;
+	if (g->has_step) {
+		for (int k = 0; k < 2; k++) {
+			g->step_in[k]->loc = LOC_STEP_IN;
+			g->step_in[k]->off = k;
+		}
+		int64_t off = STATE_HEADER;
+		for (int i = 0; i < g->nstate; i++) {
+			g->statevals[i]->loc = LOC_STATE;
+			g->statevals[i]->off = off;
+			off = align_up(off + nbytes(g->statevals[i]));
+		}
+		g->state_bytes = off;
 	}
 	/* liveness of roots */
 	for (int c = 0; c < g->ncalls; c++)
@@ -119,11 +191,14 @@ void plan(Graph *g)
 				v->first_def = c;
 			v->last_use = c;
 		}
-	/* graph outputs that are views or constants are copied at the end */
+	/* graph outputs that are views or constants are copied at the end of
+	 * their program; the step's outputs are all copied (when wanted) */
 	for (int i = 0; i < g->noutputs; i++) {
 		Value *r = root(g->outputs[i]);
-		if (r->last_use >= 0)
-			r->last_use = g->ncalls;
+		if (r->last_use >= 0 && r->last_use < full_end)
+			r->last_use = full_end;
+		if (g->has_step && root(g->step_out[i])->last_use >= 0)
+			root(g->step_out[i])->last_use = g->ncalls;
 	}
 	/* blob: constants in order of first use, then constant graph outputs */
 	g->nblob = 0;

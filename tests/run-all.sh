@@ -12,7 +12,7 @@ total_p=0
 total_f=0
 failed_suites=
 if [ $# -eq 0 ]; then
-	set -- unit compiler ort conformance gptoss cross fuzz sanitize runtime
+	set -- unit compiler ort conformance gptoss kvcache cross fuzz sanitize runtime
 fi
 for suite; do
 	log=build/test-logs/$suite.log

@@ -15,7 +15,7 @@ done
 top=$(cd "$(dirname "$0")/.." && pwd)
 
 pkgs="gcc make libc6-dev libprotobuf-c-dev protobuf-c-compiler libtcc-dev tcc libonnx-dev python3-onnx python3-numpy"
-[ "$ort" = yes ] && pkgs="$pkgs nodejs npm"
+[ "$ort" = yes ] && pkgs="$pkgs nodejs npm python3-torch" # the test suite: ORT, and torch.onnx as a second exporter
 [ "$cross" = yes ] && pkgs="$pkgs clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"
 missing=
 for p in $pkgs; do

@@ -11,7 +11,8 @@
 #   --rounds    processes per engine, alternating ORT and gptossc (default 3; 1 for 20b-2layer)
 #   --warmup    untimed runs per process before the timed ones (default 2; 1 for 20b-2layer)
 #   --model     also bench this ONNX file (one int32/int64 token input); repeatable
-#   --steps     generated tokens for the decode measurement (20b-2layer; default 4)
+#   --steps     generated tokens for the decode measurement (default 4; keep 3 + steps <= T so
+#               every KV-cache token is a step, not a sliding window)
 #   --bw-mb     buffer of the bandwidth probe (default 512)
 #   --no-ort    gptossc only
 #   --decode    also measure decode throughput for configs other than 20b-2layer
@@ -237,16 +238,29 @@ bench_case() {
 		done
 		if [ $ok = 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 	done
-	# decode throughput with the --main driver (20b-2layer)
+	# decode throughput with the --main driver: a 3-token prompt, then steps tokens, with the
+	# KV cache (when the model has NAME_step) and with the full window per token
 	if [ $decode = 1 ] && [ -x "$bdir/m" ]; then
-		echo "== $name: decode, $steps steps"
-		if tmo "$bdir/m" "$bdir/m.bin" --tokens 1,2,3 --steps "$steps" >"$dir/decode.out" 2>"$dir/decode.err"; then
-			ms=$(sed -n 's/.* \([0-9.]*\) ms per token.*/\1/p' "$dir/decode.err" | tail -n 1)
-			rec "{\"kind\": \"decode\", \"config\": \"$name\", \"steps\": $steps, \"ms_per_token\": ${ms:-null}, \"token_bytes\": ${token_bytes:-null}, \"blob_bytes\": ${blob:-null}}"
-			echo "decode: ${ms:-?} ms per token (tokens $(cat "$dir/decode.out"))"
-			passed=$((passed + 1))
-		else
-			fail "$name" 1 decode "$(tail -n 2 "$dir/decode.err")"
+		modes=full
+		grep -q '_HAS_STEP 1' "$bdir/m.h" && modes="kv full"
+		for mode in $modes; do
+			echo "== $name: decode ($mode), $steps steps"
+			flag=
+			[ $mode = full ] && flag=--full
+			if tmo "$bdir/m" "$bdir/m.bin" --tokens 1,2,3 --steps "$steps" $flag >"$dir/decode-$mode.out" 2>"$dir/decode-$mode.err"; then
+				ms=$(sed -n 's/.* then \([0-9.]*\) ms per token.*/\1/p' "$dir/decode-$mode.err" | tail -n 1)
+				first=$(sed -n 's/.*first token \([0-9.]*\) ms.*/\1/p' "$dir/decode-$mode.err" | tail -n 1)
+				rec "{\"kind\": \"decode\", \"config\": \"$name\", \"mode\": \"$mode\", \"steps\": $steps, \"ms_per_token\": ${ms:-null}, \"first_ms\": ${first:-null}, \"token_bytes\": ${token_bytes:-null}, \"blob_bytes\": ${blob:-null}}"
+				echo "decode ($mode): first token ${first:-?} ms, then ${ms:-?} ms per token (tokens $(cat "$dir/decode-$mode.out"))"
+				passed=$((passed + 1))
+			else
+				fail "$name" 1 "decode-$mode" "$(tail -n 2 "$dir/decode-$mode.err")"
+				failed=$((failed + 1))
+			fi
+		done
+		# the KV cache must not change the tokens
+		if [ -f "$dir/decode-kv.out" ] && ! cmp -s "$dir/decode-kv.out" "$dir/decode-full.out"; then
+			fail "$name" 1 decode-tokens "KV-cache tokens $(cat "$dir/decode-kv.out") differ from full-window tokens $(cat "$dir/decode-full.out")"
 			failed=$((failed + 1))
 		fi
 	fi

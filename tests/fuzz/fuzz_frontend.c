@@ -515,8 +515,12 @@ static void mutate_graph(Onnx__ModelProto *m, Onnx__GraphProto *gp)
 	default: /* graph outputs */
 		if (gp->n_output > 1 && rnd(2))
 			gp->n_output = rnd(gp->n_output);
-		else if (gp->n_output && n && n->n_output)
-			swap_ptr((void **)&gp->output[rnd(gp->n_output)]->name, (void **)&n->output[rnd(n->n_output)]);
+		else if (gp->n_output && n && n->n_output) {
+			/* a missing optional name is NULL; a repeated string may not be */
+			char **a = &gp->output[rnd(gp->n_output)]->name, **b = &n->output[rnd(n->n_output)];
+			if (*a && *b)
+				swap_ptr((void **)a, (void **)b);
+		}
 		break;
 	}
 }

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/fuzz/run.sh: libFuzzer over gptossc's front end (load .. emit_c).
 #
-#   tests/fuzz/run.sh [--seconds N] [--no-fuzz] [--jobs N]
+#   tests/fuzz/run.sh [--seconds N] [--runs N] [--no-fuzz]
 #
 #   1. builds build/fuzz/fuzz_frontend with clang -fsanitize=fuzzer,address,
 #      undefined (every compiler/runtime object rebuilt into build/fuzz/obj);
@@ -12,9 +12,13 @@
 #   3. builds the seed corpus build/fuzz/corpus once (node-test models,
 #      models/tiny, the nested GPT-OSS graph, structured mutants from
 #      tests/fuzz/mutate.py, tests/fuzz/seeds/*);
-#   4. fuzzes for N seconds (default 60; 0 or --no-fuzz skips) on one worker
-#      and prints executions, coverage (cov:, ft:) and crashes; a crash's
-#      reproducer is copied to tests/fuzz/regressions/ and counts a failure.
+#   4. fuzzes and prints executions, coverage (cov:, ft:) and crashes; a
+#      crash's reproducer is copied to tests/fuzz/regressions/ and counts a
+#      failure.  Default (`make check`): every input of the seed corpus once,
+#      no mutations, so the check is deterministic (a random search would
+#      fail CI at random); --runs N adds mutations up to N executions (seed
+#      1); --seconds N (`make fuzz`) fuzzes for N seconds with a random
+#      seed, restarting after crashes; --no-fuzz only replays regressions.
 #
 # Ends with "N passed, N failed".  Without clang's libFuzzer: SKIP.
 # Environment: CLANG (default clang), FUZZ_FLAGS (extra libFuzzer flags).
@@ -26,18 +30,25 @@ O=$B/obj
 CLANG=${CLANG:-clang}
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-seconds=60
+seconds=0
+runs=0
+corpus_run=1
 for a; do
 	case $a in
 	--seconds) shift_next=seconds ;;
-	--no-fuzz) seconds=0 ;;
+	--runs) shift_next=runs ;;
+	--no-fuzz) seconds=0 runs=0 corpus_run=0 ;;
 	--seconds=*) seconds=${a#*=} ;;
+	--runs=*) runs=${a#*=} ;;
 	*)
 		if [ "${shift_next:-}" = seconds ]; then
 			seconds=$a
 			shift_next=
+		elif [ "${shift_next:-}" = runs ]; then
+			runs=$a
+			shift_next=
 		else
-			echo "usage: tests/fuzz/run.sh [--seconds N] [--no-fuzz]" >&2
+			echo "usage: tests/fuzz/run.sh [--seconds N] [--runs N] [--no-fuzz]" >&2
 			exit 2
 		fi
 		;;
@@ -172,15 +183,28 @@ sig() {
 		sed -e "s|.* in \([^ ]*\) $top/\([^:]*:[0-9]*\).*|\1 \2|")
 	[ -n "$kind" ] && echo "$kind at ${frame:-?}"
 }
-if [ "$seconds" -gt 0 ]; then
+if [ "$seconds" -gt 0 ] || [ "$runs" -gt 0 ] || [ "$corpus_run" = 1 ]; then
 	A=$B/artifacts
 	mkdir -p "$A"
 	rm -f "$A"/crash-* "$A"/leak-* "$A"/timeout-* "$A"/oom-* "$A"/slow-unit-*
-	# -fork=1: one worker process at a time, restarted after every crash,
-	# so one run can find several bugs (the known ones keep recurring)
-	# shellcheck disable=SC2086
-	$FZ -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" \
-		-artifact_prefix="$A/" -max_len=1048576 ${FUZZ_FLAGS:-} "$C" >"$B/fuzz.log" 2>&1
+	if [ "$seconds" -gt 0 ]; then
+		# -fork=1: one worker process at a time, restarted after every crash,
+		# so one run can find several bugs (the known ones keep recurring)
+		# shellcheck disable=SC2086
+		$FZ -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -max_total_time="$seconds" \
+			-artifact_prefix="$A/" -max_len=1048576 ${FUZZ_FLAGS:-} "$C" >"$B/fuzz.log" 2>&1
+	else
+		# deterministic: the same corpus, seed and count give the same inputs;
+		# a scratch copy of the corpus, so the run does not grow the next one's
+		# and addresses fixed (no ASLR) where setarch can: pointer comparisons feed the coverage
+		NOASLR=
+		setarch "$(uname -m)" -R true 2>/dev/null && NOASLR="setarch $(uname -m) -R"
+		rm -rf "$B/corpus-run"
+		cp -r "$C" "$B/corpus-run"
+		# shellcheck disable=SC2086
+		$NOASLR $FZ -seed=1 -runs="$runs" -artifact_prefix="$A/" -max_len=1048576 ${FUZZ_FLAGS:-} "$B/corpus-run" \
+			>"$B/fuzz.log" 2>&1
+	fi
 	rc=$?
 	last=$(grep -E '^#[0-9]+' "$B/fuzz.log" | tail -1)
 	execs=$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
@@ -216,7 +240,10 @@ if [ "$seconds" -gt 0 ]; then
 			sed -e 's/^ */   /' -e 's/ (BuildId.*//'
 		failed=$((failed + 1))
 	done
-	echo "fuzz: ${seconds}s, executions ${execs:-?}, cov: ${cov:-?}, ft: ${ft:-?}, corpus ${corp:-?}, crash artifacts $nart, new bugs $nnew (log $B/fuzz.log)"
+	how="seed 1, $runs runs"
+	[ "$runs" = 0 ] && how="the seed corpus once, no mutations"
+	[ "$seconds" -gt 0 ] && how="${seconds}s"
+	echo "fuzz: $how, executions ${execs:-?}, cov: ${cov:-?}, ft: ${ft:-?}, corpus ${corp:-?}, crash artifacts $nart, new bugs $nnew (log $B/fuzz.log)"
 	if [ $nnew -eq 0 ]; then
 		if [ $rc -eq 0 ] || [ $nart -gt 0 ]; then
 			passed=$((passed + 1))
