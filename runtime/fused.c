@@ -150,6 +150,38 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 	}
 }
 
+#ifdef RT_AVX2
+/* rt_fused_dot(decoded MXFP4 row, x, n) without storing the row: the same
+ * values (decoded exactly as rt_fused_decode does) and the same order of
+ * FMAs and sums, so the result is bit-identical.  n a multiple of 32. */
+static float rt_fused_dot_mxfp4(const uint8_t *b, const float *x, int64_t n)
+{
+	const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+	const __m128i m4 = _mm_set1_epi8(15);
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	int64_t i;
+	for (i = 0; i < n; i += 32, b += 17) {
+		__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
+		__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
+		__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+		__m256 sc = _mm256_set1_ps(0.5f * rt_fused_e8m0(b[0]));
+		a0 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo))), _mm256_loadu_ps(x + i), a0);
+		a1 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8)))),
+				     _mm256_loadu_ps(x + i + 8), a1);
+		a2 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi))), _mm256_loadu_ps(x + i + 16), a2);
+		a3 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8)))),
+				     _mm256_loadu_ps(x + i + 24), a3);
+	}
+	{
+		__m256 a = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+		__m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+		h = _mm_add_ss(h, _mm_movehdup_ps(h));
+		return _mm_cvtss_f32(h);
+	}
+}
+#endif
+
 /* bytes of one row of n values in format fmt */
 static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 {
@@ -179,12 +211,12 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				Y[pos * R + o] = 0;
 	}
 	for (e = 0; e < E; e++) {
-		int any = 0;
-		for (pos = 0; pos < npos && !any; pos++) {
+		int uses = 0;
+		for (pos = 0; pos < npos; pos++) {
 			int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-			any = ee == e || ee + E == e;
+			uses += ee == e || ee + E == e;
 		}
-		if (!any)
+		if (!uses)
 			continue;
 		/* each row is decoded in chunks of 256 values (1 KB of stack, for
 		 * small targets), partial dots accumulated into y */
@@ -197,7 +229,20 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 			}
 			for (c0 = 0; c0 < C; c0 += 256) {
 				int64_t cn = C - c0 < 256 ? C - c0 : 256, idx[RT_MAXDIM] = { 0 }, ox = 0;
-				rt_fused_decode(W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, row);
+				const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
+#ifdef RT_AVX2
+				if (uses == 1 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
+					/* read once (a decoding step): dot straight from the codes */
+					for (pos = 0; pos < npos; pos++) {
+						int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+						if (ee == e || ee + E == e)
+							Y[pos * R + o] += rt_fused_dot_mxfp4(wr, X + ox + c0, cn);
+						rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					}
+					continue;
+				}
+#endif
+				rt_fused_decode(wr, fmt, cn, row);
 				for (pos = 0; pos < npos; pos++) {
 					int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
 					if (ee == e || ee + E == e)
@@ -208,6 +253,47 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 		}
 	}
 }
+
+#ifdef RT_AVX2
+/* y[0:R, n0:n0+32] of rt_linear's layout 0 (W[K,N], f32 or bf16); R is a
+ * constant after inlining, so the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void rt_linear_panel(int R, const float *x, int64_t K, int64_t N,
+								     int64_t n0, int64_t fmt, const void *Wp, float alpha,
+								     const float *bias, float *y)
+{
+	__m256 acc[4][4];
+	int64_t k;
+	int i, j;
+	for (i = 0; i < R; i++)
+		for (j = 0; j < 4; j++)
+			acc[i][j] = _mm256_setzero_ps();
+	for (k = 0; k < K; k++) {
+		__m256 w[4];
+		if (fmt == RT_BF16) {
+			const uint16_t *h = (const uint16_t *)Wp + k * N + n0;
+			for (j = 0; j < 4; j++)
+				w[j] = _mm256_castsi256_ps(
+					_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + 8 * j))), 16));
+		} else {
+			const float *f = (const float *)Wp + k * N + n0;
+			for (j = 0; j < 4; j++)
+				w[j] = _mm256_loadu_ps(f + 8 * j);
+		}
+		for (i = 0; i < R; i++) {
+			__m256 a = _mm256_broadcast_ss(x + i * K + k);
+			for (j = 0; j < 4; j++)
+				acc[i][j] = _mm256_fmadd_ps(a, w[j], acc[i][j]);
+		}
+	}
+	for (i = 0; i < R; i++)
+		for (j = 0; j < 4; j++) {
+			__m256 r = _mm256_mul_ps(acc[i][j], _mm256_set1_ps(alpha));
+			if (bias)
+				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + 8 * j));
+			_mm256_storeu_ps(y + i * N + n0 + 8 * j, r);
+		}
+}
+#endif
 
 /* rt_linear: y[M,N] = alpha * x[M,K] @ W (+ bias[N]), W constant.
  * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits, n_begin, n_end}
@@ -248,44 +334,18 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 	{
 		int64_t n0 = nb;
 #ifdef RT_AVX2
-		/* 4 rows x 32 columns of y in 16 registers; W[k, n0:n0+32] loaded
-		 * once per k for the 4 rows (the W panel stays in cache). */
+		/* R rows (up to 4) x 32 columns of y in registers; W[k, n0:n0+32]
+		 * loaded once per k for the R rows (the W panel stays in cache).
+		 * One row (a decoding step) costs no redundant FMAs. */
 		for (; n0 + 32 <= ne; n0 += 32) {
 			int64_t m0;
 			for (m0 = 0; m0 < M; m0 += 4) {
-				const float *xr[4];
-				__m256 acc[4][4];
-				int i, j;
-				for (i = 0; i < 4; i++) {
-					xr[i] = x + (m0 + i < M ? m0 + i : m0) * K;
-					for (j = 0; j < 4; j++)
-						acc[i][j] = _mm256_setzero_ps();
+				switch (M - m0 < 4 ? M - m0 : 4) {
+				case 1: rt_linear_panel(1, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
+				case 2: rt_linear_panel(2, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
+				case 3: rt_linear_panel(3, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
+				default: rt_linear_panel(4, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
 				}
-				for (k = 0; k < K; k++) {
-					__m256 w[4];
-					if (fmt == RT_BF16) {
-						const uint16_t *h = (const uint16_t *)t[1] + k * N + n0;
-						for (j = 0; j < 4; j++)
-							w[j] = _mm256_castsi256_ps(_mm256_slli_epi32(
-								_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + 8 * j))), 16));
-					} else {
-						const float *f = (const float *)t[1] + k * N + n0;
-						for (j = 0; j < 4; j++)
-							w[j] = _mm256_loadu_ps(f + 8 * j);
-					}
-					for (i = 0; i < 4; i++) {
-						__m256 a = _mm256_broadcast_ss(xr[i] + k);
-						for (j = 0; j < 4; j++)
-							acc[i][j] = _mm256_fmadd_ps(a, w[j], acc[i][j]);
-					}
-				}
-				for (i = 0; i < 4 && m0 + i < M; i++)
-					for (j = 0; j < 4; j++) {
-						__m256 r = _mm256_mul_ps(acc[i][j], _mm256_set1_ps(alpha));
-						if (bias)
-							r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + 8 * j));
-						_mm256_storeu_ps(y + (m0 + i) * N + n0 + 8 * j, r);
-					}
 			}
 		}
 #endif
