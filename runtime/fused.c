@@ -255,42 +255,49 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 }
 
 #ifdef RT_AVX2
-/* y[0:R, n0:n0+32] of rt_linear's layout 0 (W[K,N], f32 or bf16); R is a
- * constant after inlining, so the accumulators stay in registers. */
-static inline __attribute__((always_inline)) void rt_linear_panel(int R, const float *x, int64_t K, int64_t N,
-								     int64_t n0, int64_t fmt, const void *Wp, float alpha,
-								     const float *bias, float *y)
+/* y[0:R, n0:n0+nn] of rt_linear's layout 0 (W[K,N], f32 or bf16), nn a
+ * multiple of 8 up to 512: one FMA chain over k per element. */
+static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, int64_t n0, int64_t nn, int64_t fmt,
+			   const void *Wp, float alpha, const float *bias, float *y)
 {
-	__m256 acc[4][4];
-	int64_t k;
-	int i, j;
+	float acc[4][512] __attribute__((aligned(32)));
+	__m256 va = _mm256_set1_ps(alpha);
+	int64_t k, j;
+	int i;
 	for (i = 0; i < R; i++)
-		for (j = 0; j < 4; j++)
-			acc[i][j] = _mm256_setzero_ps();
+		for (j = 0; j < nn; j += 8)
+			_mm256_store_ps(acc[i] + j, _mm256_setzero_ps());
 	for (k = 0; k < K; k++) {
-		__m256 w[4];
-		if (fmt == RT_BF16) {
-			const uint16_t *h = (const uint16_t *)Wp + k * N + n0;
-			for (j = 0; j < 4; j++)
-				w[j] = _mm256_castsi256_ps(
-					_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + 8 * j))), 16));
-		} else {
-			const float *f = (const float *)Wp + k * N + n0;
-			for (j = 0; j < 4; j++)
-				w[j] = _mm256_loadu_ps(f + 8 * j);
-		}
-		for (i = 0; i < R; i++) {
-			__m256 a = _mm256_broadcast_ss(x + i * K + k);
-			for (j = 0; j < 4; j++)
-				acc[i][j] = _mm256_fmadd_ps(a, w[j], acc[i][j]);
+		__m256 b0 = _mm256_broadcast_ss(x + k), b1 = b0, b2 = b0, b3 = b0;
+		if (R > 1)
+			b1 = _mm256_broadcast_ss(x + K + k);
+		if (R > 2)
+			b2 = _mm256_broadcast_ss(x + 2 * K + k);
+		if (R > 3)
+			b3 = _mm256_broadcast_ss(x + 3 * K + k);
+		for (j = 0; j < nn; j += 8) {
+			__m256 w;
+			if (fmt == RT_BF16)
+				w = _mm256_castsi256_ps(_mm256_slli_epi32(
+					_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)Wp + k * N + n0 + j))),
+					16));
+			else
+				w = _mm256_loadu_ps((const float *)Wp + k * N + n0 + j);
+			_mm256_store_ps(acc[0] + j, _mm256_fmadd_ps(b0, w, _mm256_load_ps(acc[0] + j)));
+			if (R > 1)
+				_mm256_store_ps(acc[1] + j, _mm256_fmadd_ps(b1, w, _mm256_load_ps(acc[1] + j)));
+			if (R > 2)
+				_mm256_store_ps(acc[2] + j, _mm256_fmadd_ps(b2, w, _mm256_load_ps(acc[2] + j)));
+			if (R > 3)
+				_mm256_store_ps(acc[3] + j, _mm256_fmadd_ps(b3, w, _mm256_load_ps(acc[3] + j)));
 		}
 	}
 	for (i = 0; i < R; i++)
-		for (j = 0; j < 4; j++) {
-			__m256 r = _mm256_mul_ps(acc[i][j], _mm256_set1_ps(alpha));
+		for (j = 0; j < nn; j += 8) {
+			__m256 r = _mm256_mul_ps(_mm256_load_ps(acc[i] + j), va);
 			if (bias)
-				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + 8 * j));
-			_mm256_storeu_ps(y + i * N + n0 + 8 * j, r);
+				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + j));
+			_mm256_storeu_ps(y + i * N + n0 + j, r);
 		}
 }
 #endif
@@ -334,18 +341,21 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 	{
 		int64_t n0 = nb;
 #ifdef RT_AVX2
-		/* R rows (up to 4) x 32 columns of y in registers; W[k, n0:n0+32]
-		 * loaded once per k for the R rows (the W panel stays in cache).
-		 * One row (a decoding step) costs no redundant FMAs. */
-		for (; n0 + 32 <= ne; n0 += 32) {
-			int64_t m0;
-			for (m0 = 0; m0 < M; m0 += 4) {
-				switch (M - m0 < 4 ? M - m0 : 4) {
-				case 1: rt_linear_panel(1, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
-				case 2: rt_linear_panel(2, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
-				case 3: rt_linear_panel(3, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
-				default: rt_linear_panel(4, x + m0 * K, K, N, n0, fmt, t[1], alpha, bias, y + m0 * N); break;
-				}
+		/* Bands of 512 columns: for each k, R rows (up to 4) of y[:, band]
+		 * += x[:, k] * W[k, band], the accumulators in an L1 buffer.  W is
+		 * read 1 KB (bf16) contiguous per k, so the walk down a column band
+		 * streams instead of touching a new page per cache line; each
+		 * band is read from memory once and from cache for the next rows.
+		 * Every y element is the same chain of FMAs over k whatever M is,
+		 * so one row (a decoding step) gives the full window's bits. */
+		for (; n0 + 8 <= ne; n0 += 512) {
+			int64_t nn = (ne - n0) / 8 * 8 < 512 ? (ne - n0) / 8 * 8 : 512, m0;
+			for (m0 = 0; m0 < M; m0 += 4)
+				rt_linear_band(M - m0 < 4 ? (int)(M - m0) : 4, x + m0 * K, K, N, n0, nn, fmt, t[1], alpha, bias,
+					       y + m0 * N);
+			if (nn < 512) {
+				n0 += nn;
+				break;
 			}
 		}
 #endif
