@@ -255,20 +255,35 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 }
 
 #ifdef RT_AVX2
-/* y[0:R, n0:n0+nn] of rt_linear's layout 0 (W[K,N], f32 or bf16), nn a
- * multiple of 8 up to 512: one FMA chain over k per element. */
-static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, int64_t n0, int64_t nn, int64_t fmt,
-			   const void *Wp, float alpha, const float *bias, float *y)
+/* y[0:R, 0:nn] (row stride N) += of rt_linear's layouts 0 and 2: W rows of
+ * the nn columns at w + k * ldw elements (f32 or bf16), nn a multiple of 8
+ * up to RT_BAND / R; the accumulators in an L1 buffer, one FMA chain over k
+ * per element.  The rows of W a few k ahead are prefetched: the walk down
+ * the columns jumps a row of W per k (layout 0) or streams a band
+ * (layout 2), and the hardware prefetchers only follow the second. */
+#define RT_BAND 2048 /* accumulators: 8 KB of L1 */
+#define RT_BAND_PF 4 /* rows of W prefetched ahead */
+static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
+			   int64_t fmt, float alpha, const float *bias, float *y)
 {
-	float acc[4][512] __attribute__((aligned(32)));
+	float accbuf[RT_BAND] __attribute__((aligned(32)));
+	float *acc[4];
 	__m256 va = _mm256_set1_ps(alpha);
-	int64_t k, j;
+	int64_t k, j, es = fmt == RT_BF16 ? 2 : 4;
 	int i;
-	for (i = 0; i < R; i++)
+	for (i = 0; i < 4; i++)
+		acc[i] = accbuf + i * (RT_BAND / 4);
+	for (i = 0; i < R; i++) {
+		acc[i] = accbuf + i * (RT_BAND / R / 8 * 8); /* 32-byte aligned rows */
 		for (j = 0; j < nn; j += 8)
 			_mm256_store_ps(acc[i] + j, _mm256_setzero_ps());
+	}
 	for (k = 0; k < K; k++) {
 		__m256 b0 = _mm256_broadcast_ss(x + k), b1 = b0, b2 = b0, b3 = b0;
+		const char *wk = (const char *)w + k * ldw * es;
+		if (k + RT_BAND_PF < K)
+			for (j = 0; j < nn * es; j += 64)
+				_mm_prefetch(wk + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
 		if (R > 1)
 			b1 = _mm256_broadcast_ss(x + K + k);
 		if (R > 2)
@@ -276,37 +291,84 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, int64_t 
 		if (R > 3)
 			b3 = _mm256_broadcast_ss(x + 3 * K + k);
 		for (j = 0; j < nn; j += 8) {
-			__m256 w;
+			__m256 v;
 			if (fmt == RT_BF16)
-				w = _mm256_castsi256_ps(_mm256_slli_epi32(
-					_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)Wp + k * N + n0 + j))),
-					16));
+				v = _mm256_castsi256_ps(_mm256_slli_epi32(
+					_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)wk + j))), 16));
 			else
-				w = _mm256_loadu_ps((const float *)Wp + k * N + n0 + j);
-			_mm256_store_ps(acc[0] + j, _mm256_fmadd_ps(b0, w, _mm256_load_ps(acc[0] + j)));
+				v = _mm256_loadu_ps((const float *)wk + j);
+			_mm256_store_ps(acc[0] + j, _mm256_fmadd_ps(b0, v, _mm256_load_ps(acc[0] + j)));
 			if (R > 1)
-				_mm256_store_ps(acc[1] + j, _mm256_fmadd_ps(b1, w, _mm256_load_ps(acc[1] + j)));
+				_mm256_store_ps(acc[1] + j, _mm256_fmadd_ps(b1, v, _mm256_load_ps(acc[1] + j)));
 			if (R > 2)
-				_mm256_store_ps(acc[2] + j, _mm256_fmadd_ps(b2, w, _mm256_load_ps(acc[2] + j)));
+				_mm256_store_ps(acc[2] + j, _mm256_fmadd_ps(b2, v, _mm256_load_ps(acc[2] + j)));
 			if (R > 3)
-				_mm256_store_ps(acc[3] + j, _mm256_fmadd_ps(b3, w, _mm256_load_ps(acc[3] + j)));
+				_mm256_store_ps(acc[3] + j, _mm256_fmadd_ps(b3, v, _mm256_load_ps(acc[3] + j)));
 		}
 	}
 	for (i = 0; i < R; i++)
 		for (j = 0; j < nn; j += 8) {
 			__m256 r = _mm256_mul_ps(_mm256_load_ps(acc[i] + j), va);
 			if (bias)
-				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + j));
-			_mm256_storeu_ps(y + i * N + n0 + j, r);
+				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + j));
+			_mm256_storeu_ps(y + i * N + j, r);
 		}
 }
 #endif
 
+/* y[:, 0:nn] (row stride N) of rt_linear's layouts 0 and 2: the nn
+ * columns whose W rows are at w + k * ldw elements.  Every y element is
+ * the same chain of operations over k whatever M is, so one row (a
+ * decoding step) gives the full window's bits. */
+static void rt_linear_cols(int64_t M, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
+			   int64_t fmt, float alpha, const float *bias, float *y)
+{
+	int64_t c0 = 0, m, n, k, es = fmt == RT_BF16 ? 2 : 4;
+#ifdef RT_AVX2
+	int64_t band = (M < 1 ? RT_BAND : M < 4 ? RT_BAND / M : RT_BAND / 4) / 8 * 8;
+	for (; c0 + 8 <= nn; c0 += band) {
+		int64_t cn = (nn - c0) / 8 * 8 < band ? (nn - c0) / 8 * 8 : band, m0;
+		for (m0 = 0; m0 < M; m0 += 4)
+			rt_linear_band(M - m0 < 4 ? (int)(M - m0) : 4, x + m0 * K, K, N, (const char *)w + c0 * es, ldw, cn,
+				       fmt, alpha, bias ? bias + c0 : 0, y + m0 * N + c0);
+		if (cn < band) {
+			c0 += cn;
+			break;
+		}
+	}
+#endif
+	for (; c0 < nn; c0 += 64) {
+		int64_t cn = nn - c0 < 64 ? nn - c0 : 64;
+		for (m = 0; m < M; m++) {
+			float acc[64];
+			for (n = 0; n < cn; n++)
+				acc[n] = 0;
+			for (k = 0; k < K; k++) {
+				float a = x[m * K + k];
+				if (fmt == RT_BF16) {
+					const uint16_t *h = (const uint16_t *)w + k * ldw + c0;
+					for (n = 0; n < cn; n++)
+						acc[n] += a * rt_bf16_f32(h[n]);
+				} else {
+					const float *f = (const float *)w + k * ldw + c0;
+					for (n = 0; n < cn; n++)
+						acc[n] += a * f[n];
+				}
+			}
+			for (n = 0; n < cn; n++)
+				y[m * N + c0 + n] = alpha * acc[n] + (bias ? bias[c0 + n] : 0);
+		}
+	}
+	(void)es;
+}
+
 /* rt_linear: y[M,N] = alpha * x[M,K] @ W (+ bias[N]), W constant.
  * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits, n_begin, n_end}
  * computes the columns [n_begin, n_end) (the threads' share)
- * layout 0: W is [K,N] row-major (f32 only); layout 1: W is [N,K] (rows
- * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows. */
+ * layout 0: W is [K,N] row-major (f32 or bf16); layout 1: W is [N,K] (rows
+ * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows;
+ * layout 2: W [K,N] stored in bands of RT_LINEAR_BAND columns, each band
+ * [K, width] row-major, one after the other (compiler/fuse.c). */
 RT_API void rt_linear(void *const *t, const int64_t *p)
 {
 	int64_t M = p[0], K = p[1], N = p[2], layout = p[3], fmt = p[4], m, n, k;
@@ -339,47 +401,18 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		return;
 	}
 	{
-		int64_t n0 = nb;
-#ifdef RT_AVX2
-		/* Bands of 512 columns: for each k, R rows (up to 4) of y[:, band]
-		 * += x[:, k] * W[k, band], the accumulators in an L1 buffer.  W is
-		 * read 1 KB (bf16) contiguous per k, so the walk down a column band
-		 * streams instead of touching a new page per cache line; each
-		 * band is read from memory once and from cache for the next rows.
-		 * Every y element is the same chain of FMAs over k whatever M is,
-		 * so one row (a decoding step) gives the full window's bits. */
-		for (; n0 + 8 <= ne; n0 += 512) {
-			int64_t nn = (ne - n0) / 8 * 8 < 512 ? (ne - n0) / 8 * 8 : 512, m0;
-			for (m0 = 0; m0 < M; m0 += 4)
-				rt_linear_band(M - m0 < 4 ? (int)(M - m0) : 4, x + m0 * K, K, N, n0, nn, fmt, t[1], alpha, bias,
-					       y + m0 * N);
-			if (nn < 512) {
-				n0 += nn;
-				break;
-			}
-		}
-#endif
-		for (; n0 < ne; n0 += 64) {
-			int64_t nn = ne - n0 < 64 ? ne - n0 : 64;
-			for (m = 0; m < M; m++) {
-				float acc[64];
-				for (n = 0; n < nn; n++)
-					acc[n] = 0;
-				for (k = 0; k < K; k++) {
-					float a = x[m * K + k];
-					if (fmt == RT_BF16) {
-						const uint16_t *w = (const uint16_t *)t[1] + k * N + n0;
-						for (n = 0; n < nn; n++)
-							acc[n] += a * rt_bf16_f32(w[n]);
-					} else {
-						const float *w = (const float *)t[1] + k * N + n0;
-						for (n = 0; n < nn; n++)
-							acc[n] += a * w[n];
-					}
-				}
-				for (n = 0; n < nn; n++)
-					y[m * N + n0 + n] = alpha * acc[n] + (bias ? bias[n0 + n] : 0);
-			}
+		/* layout 0: W[K,N] row-major; layout 2: bands of RT_LINEAR_BAND
+		 * columns, each band its K rows contiguous (the last band
+		 * narrower); a thread's range starts on a band */
+		const unsigned char *W = (const unsigned char *)t[1];
+		int64_t es = fmt == RT_BF16 ? 2 : 4, n0 = nb;
+		while (n0 < ne) {
+			int64_t bs = layout == 2 ? n0 / RT_LINEAR_BAND * RT_LINEAR_BAND : 0;
+			int64_t bw = layout == 2 ? (N - bs < RT_LINEAR_BAND ? N - bs : RT_LINEAR_BAND) : N;
+			int64_t nn = (layout == 2 && bs + bw < ne ? bs + bw : ne) - n0;
+			const unsigned char *w = layout == 2 ? W + (bs * K + n0 - bs) * es : W + n0 * es;
+			rt_linear_cols(M, x, K, N, w, bw, nn, fmt, alpha, bias ? bias + n0 : 0, y + n0);
+			n0 += nn;
 		}
 	}
 }
