@@ -524,6 +524,23 @@ static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
 	return 0;
 }
 
+/* A banded weight (fuse.c): band after band of RT_LINEAR_BAND columns,
+ * each band its K rows one after the other, read from the source a row of
+ * a band at a time. */
+static void put_banded(Graph *g, Value *v, BlobWriter *w)
+{
+	int64_t K = v->dims[0], N = v->dims[1], es = (int64_t)rt_dtype_size(v->dtype);
+	unsigned char *buf = xcalloc(RT_LINEAR_BAND * es + 1, 1);
+	for (int64_t n0 = 0; n0 < N; n0 += RT_LINEAR_BAND) {
+		int64_t nn = N - n0 < RT_LINEAR_BAND ? N - n0 : RT_LINEAR_BAND;
+		for (int64_t k = 0; k < K; k++) {
+			const_read(g, v, (k * N + n0) * es, nn * es, buf);
+			put_chunk(w, buf, 0, nn * es);
+		}
+	}
+	free(buf);
+}
+
 static void write_blob_to(Graph *g, FILE *f, const char *path)
 {
 	int64_t hlen = BLOB_HEADER + (int64_t)g->nblob * BLOB_ENTRY;
@@ -553,7 +570,10 @@ static void write_blob_to(Graph *g, FILE *f, const char *path)
 		Value *v = g->blobvals[i];
 		pad_to(&w, v->off);
 		w.wfmt = v->wfmt && v->wfmt != v->dtype ? v->wfmt : 0;
-		const_chunks(g, v, put_chunk, &w);
+		if (v->banded)
+			put_banded(g, v, &w);
+		else
+			const_chunks(g, v, put_chunk, &w);
 	}
 	pad_to(&w, g->blob_bytes);
 	if (w.tty && time(NULL) - w.start >= 1)

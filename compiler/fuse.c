@@ -336,7 +336,7 @@ static void lower_linear(Graph *g, Node *n)
 	call_pf(c, atof(n->aux + 2));
 	call_p(c, 0);
 	call_p(c, N);
-	split_call(g, c, c->np - 2, N, layout == 0 ? 32 : 1, M * N * K);
+	split_call(g, c, c->np - 2, N, layout == 0 ? 32 : layout == 2 ? RT_LINEAR_BAND : 1, M * N * K);
 }
 
 static const OpDef linear_def = { "Linear", 2, 3, 1, 1, NULL, lower_linear };
@@ -436,5 +436,28 @@ void fuse(Graph *g)
 		/* row-major [K,N] linears read bf16 or f32 only */
 		if (!rows && w->wfmt == FMT_MXFP4)
 			w->wfmt = RT_BF16;
+	}
+	/* [K,N] weights read only by Linear nodes of layout 0 are stored in
+	 * bands of RT_LINEAR_BAND columns, each band K rows contiguous: the
+	 * kernel then streams a band from memory instead of jumping a whole
+	 * row of W per k (layout 2 for those nodes) */
+	for (int i = 0; i < g->nnodes; i++) {
+		Node *n = g->nodes[i];
+		if (n->dead || strcmp(n->op, "Linear") || n->aux[0] != '0' || n->in[1]->banded)
+			continue;
+		Value *w = n->in[1];
+		int ok = w->output_index < 0;
+		for (int j = 0; ok && j < g->nnodes; j++) {
+			Node *r = g->nodes[j];
+			for (int k = 0; ok && !r->dead && k < r->nin; k++)
+				if (r->in[k] == w)
+					ok = !strcmp(r->op, "Linear") && k == 1 && (r->aux[0] == '0' || r->aux[0] == '2');
+		}
+		if (!ok)
+			continue;
+		w->banded = RT_LINEAR_BAND;
+		for (int j = 0; j < g->nnodes; j++)
+			if (!g->nodes[j]->dead && !strcmp(g->nodes[j]->op, "Linear") && g->nodes[j]->in[1] == w)
+				g->nodes[j]->aux = fmt("2%s", g->nodes[j]->aux + 1);
 	}
 }

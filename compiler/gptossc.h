@@ -60,6 +60,7 @@ struct Value {
 	int64_t ext_off;
 	int folded; /* computed by fold.c */
 	int wfmt;   /* weights: format in the blob (RT_F32, RT_BF16, FMT_MXFP4); 0 = dtype */
+	int banded; /* a [K,N] weight stored as bands of RT_LINEAR_BAND columns (fuse.c) */
 
 	/* plan.c */
 	int loc;
@@ -180,6 +181,7 @@ double const_float(Graph *g, Value *v, int64_t i);
 int value_is_const(const Value *v);
 typedef int (*chunk_fn)(void *ctx, const void *data, int64_t off, int64_t len);
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx);
+void const_read(Graph *g, Value *v, int64_t off, int64_t len, void *dst);
 #define FMT_MXFP4 100 /* = RT_FMT_MXFP4 of runtime/fused.c */
 int64_t stored_bytes(const Value *v);
 void set_shape(Value *v, int dtype, int rank, const int64_t *dims);
@@ -251,7 +253,7 @@ int reduce_mask(Graph *g, Node *n, int *mask);
 #define STATE_HEADER 64 /* NAME_step's state: a header, then the caches */
 #define BLOB_HEADER 64
 #define BLOB_ENTRY 136
-#define BLOB_VERSION 1
+#define BLOB_VERSION 2 /* 2: banded linear weights */
 void plan(Graph *g);
 Value *root(Value *v);
 

@@ -193,6 +193,33 @@ int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx)
 	return r;
 }
 
+/* len bytes of constant v from byte off, without loading the rest (the
+ * external data file stays open between calls on the same file). */
+void const_read(Graph *g, Value *v, int64_t off, int64_t len, void *dst)
+{
+	static int fd = -1;
+	static char *path;
+	if (v->data || !v->ext_path) {
+		memcpy(dst, (const unsigned char *)value_data(g, v) + off, len);
+		return;
+	}
+	if (!path || strcmp(path, v->ext_path)) {
+		if (fd >= 0)
+			close(fd);
+		free(path);
+		path = xstrdup(v->ext_path);
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
+	}
+	for (int64_t done = 0; done < len;) {
+		ssize_t k = pread(fd, (unsigned char *)dst + done, len - done, v->ext_off + off + done);
+		if (k <= 0)
+			fatal("external data of '%s': %s is too short", v->name, v->ext_path);
+		done += k;
+	}
+}
+
 /* Bytes of a constant as stored in the blob (its weight format). */
 int64_t stored_bytes(const Value *v)
 {

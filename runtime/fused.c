@@ -150,6 +150,38 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 	}
 }
 
+#ifdef RT_AVX2
+/* rt_fused_dot(decoded MXFP4 row, x, n) without storing the row: the same
+ * values (decoded exactly as rt_fused_decode does) and the same order of
+ * FMAs and sums, so the result is bit-identical.  n a multiple of 32. */
+static float rt_fused_dot_mxfp4(const uint8_t *b, const float *x, int64_t n)
+{
+	const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+	const __m128i m4 = _mm_set1_epi8(15);
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	int64_t i;
+	for (i = 0; i < n; i += 32, b += 17) {
+		__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
+		__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
+		__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+		__m256 sc = _mm256_set1_ps(0.5f * rt_fused_e8m0(b[0]));
+		a0 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo))), _mm256_loadu_ps(x + i), a0);
+		a1 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8)))),
+				     _mm256_loadu_ps(x + i + 8), a1);
+		a2 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi))), _mm256_loadu_ps(x + i + 16), a2);
+		a3 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8)))),
+				     _mm256_loadu_ps(x + i + 24), a3);
+	}
+	{
+		__m256 a = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+		__m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+		h = _mm_add_ss(h, _mm_movehdup_ps(h));
+		return _mm_cvtss_f32(h);
+	}
+}
+#endif
+
 /* bytes of one row of n values in format fmt */
 static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 {
@@ -179,12 +211,12 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				Y[pos * R + o] = 0;
 	}
 	for (e = 0; e < E; e++) {
-		int any = 0;
-		for (pos = 0; pos < npos && !any; pos++) {
+		int uses = 0;
+		for (pos = 0; pos < npos; pos++) {
 			int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-			any = ee == e || ee + E == e;
+			uses += ee == e || ee + E == e;
 		}
-		if (!any)
+		if (!uses)
 			continue;
 		/* each row is decoded in chunks of 256 values (1 KB of stack, for
 		 * small targets), partial dots accumulated into y */
@@ -197,7 +229,20 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 			}
 			for (c0 = 0; c0 < C; c0 += 256) {
 				int64_t cn = C - c0 < 256 ? C - c0 : 256, idx[RT_MAXDIM] = { 0 }, ox = 0;
-				rt_fused_decode(W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, row);
+				const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
+#ifdef RT_AVX2
+				if (uses == 1 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
+					/* read once (a decoding step): dot straight from the codes */
+					for (pos = 0; pos < npos; pos++) {
+						int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
+						if (ee == e || ee + E == e)
+							Y[pos * R + o] += rt_fused_dot_mxfp4(wr, X + ox + c0, cn);
+						rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					}
+					continue;
+				}
+#endif
+				rt_fused_decode(wr, fmt, cn, row);
 				for (pos = 0; pos < npos; pos++) {
 					int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
 					if (ee == e || ee + E == e)
@@ -209,11 +254,121 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 	}
 }
 
+#ifdef RT_AVX2
+/* y[0:R, 0:nn] (row stride N) += of rt_linear's layouts 0 and 2: W rows of
+ * the nn columns at w + k * ldw elements (f32 or bf16), nn a multiple of 8
+ * up to RT_BAND / R; the accumulators in an L1 buffer, one FMA chain over k
+ * per element.  The rows of W a few k ahead are prefetched: the walk down
+ * the columns jumps a row of W per k (layout 0) or streams a band
+ * (layout 2), and the hardware prefetchers only follow the second. */
+#define RT_BAND 2048 /* accumulators: 8 KB of L1 */
+#define RT_BAND_PF 4 /* rows of W prefetched ahead */
+static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
+			   int64_t fmt, float alpha, const float *bias, float *y)
+{
+	float accbuf[RT_BAND] __attribute__((aligned(32)));
+	float *acc[4];
+	__m256 va = _mm256_set1_ps(alpha);
+	int64_t k, j, es = fmt == RT_BF16 ? 2 : 4;
+	int i;
+	for (i = 0; i < 4; i++)
+		acc[i] = accbuf + i * (RT_BAND / 4);
+	for (i = 0; i < R; i++) {
+		acc[i] = accbuf + i * (RT_BAND / R / 8 * 8); /* 32-byte aligned rows */
+		for (j = 0; j < nn; j += 8)
+			_mm256_store_ps(acc[i] + j, _mm256_setzero_ps());
+	}
+	for (k = 0; k < K; k++) {
+		__m256 b0 = _mm256_broadcast_ss(x + k), b1 = b0, b2 = b0, b3 = b0;
+		const char *wk = (const char *)w + k * ldw * es;
+		if (k + RT_BAND_PF < K)
+			for (j = 0; j < nn * es; j += 64)
+				_mm_prefetch(wk + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
+		if (R > 1)
+			b1 = _mm256_broadcast_ss(x + K + k);
+		if (R > 2)
+			b2 = _mm256_broadcast_ss(x + 2 * K + k);
+		if (R > 3)
+			b3 = _mm256_broadcast_ss(x + 3 * K + k);
+		for (j = 0; j < nn; j += 8) {
+			__m256 v;
+			if (fmt == RT_BF16)
+				v = _mm256_castsi256_ps(_mm256_slli_epi32(
+					_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)wk + j))), 16));
+			else
+				v = _mm256_loadu_ps((const float *)wk + j);
+			_mm256_store_ps(acc[0] + j, _mm256_fmadd_ps(b0, v, _mm256_load_ps(acc[0] + j)));
+			if (R > 1)
+				_mm256_store_ps(acc[1] + j, _mm256_fmadd_ps(b1, v, _mm256_load_ps(acc[1] + j)));
+			if (R > 2)
+				_mm256_store_ps(acc[2] + j, _mm256_fmadd_ps(b2, v, _mm256_load_ps(acc[2] + j)));
+			if (R > 3)
+				_mm256_store_ps(acc[3] + j, _mm256_fmadd_ps(b3, v, _mm256_load_ps(acc[3] + j)));
+		}
+	}
+	for (i = 0; i < R; i++)
+		for (j = 0; j < nn; j += 8) {
+			__m256 r = _mm256_mul_ps(_mm256_load_ps(acc[i] + j), va);
+			if (bias)
+				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + j));
+			_mm256_storeu_ps(y + i * N + j, r);
+		}
+}
+#endif
+
+/* y[:, 0:nn] (row stride N) of rt_linear's layouts 0 and 2: the nn
+ * columns whose W rows are at w + k * ldw elements.  Every y element is
+ * the same chain of operations over k whatever M is, so one row (a
+ * decoding step) gives the full window's bits. */
+static void rt_linear_cols(int64_t M, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
+			   int64_t fmt, float alpha, const float *bias, float *y)
+{
+	int64_t c0 = 0, m, n, k, es = fmt == RT_BF16 ? 2 : 4;
+#ifdef RT_AVX2
+	int64_t band = (M < 1 ? RT_BAND : M < 4 ? RT_BAND / M : RT_BAND / 4) / 8 * 8;
+	for (; c0 + 8 <= nn; c0 += band) {
+		int64_t cn = (nn - c0) / 8 * 8 < band ? (nn - c0) / 8 * 8 : band, m0;
+		for (m0 = 0; m0 < M; m0 += 4)
+			rt_linear_band(M - m0 < 4 ? (int)(M - m0) : 4, x + m0 * K, K, N, (const char *)w + c0 * es, ldw, cn,
+				       fmt, alpha, bias ? bias + c0 : 0, y + m0 * N + c0);
+		if (cn < band) {
+			c0 += cn;
+			break;
+		}
+	}
+#endif
+	for (; c0 < nn; c0 += 64) {
+		int64_t cn = nn - c0 < 64 ? nn - c0 : 64;
+		for (m = 0; m < M; m++) {
+			float acc[64];
+			for (n = 0; n < cn; n++)
+				acc[n] = 0;
+			for (k = 0; k < K; k++) {
+				float a = x[m * K + k];
+				if (fmt == RT_BF16) {
+					const uint16_t *h = (const uint16_t *)w + k * ldw + c0;
+					for (n = 0; n < cn; n++)
+						acc[n] += a * rt_bf16_f32(h[n]);
+				} else {
+					const float *f = (const float *)w + k * ldw + c0;
+					for (n = 0; n < cn; n++)
+						acc[n] += a * f[n];
+				}
+			}
+			for (n = 0; n < cn; n++)
+				y[m * N + c0 + n] = alpha * acc[n] + (bias ? bias[c0 + n] : 0);
+		}
+	}
+	(void)es;
+}
+
 /* rt_linear: y[M,N] = alpha * x[M,K] @ W (+ bias[N]), W constant.
  * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits, n_begin, n_end}
  * computes the columns [n_begin, n_end) (the threads' share)
- * layout 0: W is [K,N] row-major (f32 only); layout 1: W is [N,K] (rows
- * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows. */
+ * layout 0: W is [K,N] row-major (f32 or bf16); layout 1: W is [N,K] (rows
+ * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows;
+ * layout 2: W [K,N] stored in bands of RT_LINEAR_BAND columns, each band
+ * [K, width] row-major, one after the other (compiler/fuse.c). */
 RT_API void rt_linear(void *const *t, const int64_t *p)
 {
 	int64_t M = p[0], K = p[1], N = p[2], layout = p[3], fmt = p[4], m, n, k;
@@ -246,70 +401,18 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		return;
 	}
 	{
-		int64_t n0 = nb;
-#ifdef RT_AVX2
-		/* 4 rows x 32 columns of y in 16 registers; W[k, n0:n0+32] loaded
-		 * once per k for the 4 rows (the W panel stays in cache). */
-		for (; n0 + 32 <= ne; n0 += 32) {
-			int64_t m0;
-			for (m0 = 0; m0 < M; m0 += 4) {
-				const float *xr[4];
-				__m256 acc[4][4];
-				int i, j;
-				for (i = 0; i < 4; i++) {
-					xr[i] = x + (m0 + i < M ? m0 + i : m0) * K;
-					for (j = 0; j < 4; j++)
-						acc[i][j] = _mm256_setzero_ps();
-				}
-				for (k = 0; k < K; k++) {
-					__m256 w[4];
-					if (fmt == RT_BF16) {
-						const uint16_t *h = (const uint16_t *)t[1] + k * N + n0;
-						for (j = 0; j < 4; j++)
-							w[j] = _mm256_castsi256_ps(_mm256_slli_epi32(
-								_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + 8 * j))), 16));
-					} else {
-						const float *f = (const float *)t[1] + k * N + n0;
-						for (j = 0; j < 4; j++)
-							w[j] = _mm256_loadu_ps(f + 8 * j);
-					}
-					for (i = 0; i < 4; i++) {
-						__m256 a = _mm256_broadcast_ss(xr[i] + k);
-						for (j = 0; j < 4; j++)
-							acc[i][j] = _mm256_fmadd_ps(a, w[j], acc[i][j]);
-					}
-				}
-				for (i = 0; i < 4 && m0 + i < M; i++)
-					for (j = 0; j < 4; j++) {
-						__m256 r = _mm256_mul_ps(acc[i][j], _mm256_set1_ps(alpha));
-						if (bias)
-							r = _mm256_add_ps(r, _mm256_loadu_ps(bias + n0 + 8 * j));
-						_mm256_storeu_ps(y + (m0 + i) * N + n0 + 8 * j, r);
-					}
-			}
-		}
-#endif
-		for (; n0 < ne; n0 += 64) {
-			int64_t nn = ne - n0 < 64 ? ne - n0 : 64;
-			for (m = 0; m < M; m++) {
-				float acc[64];
-				for (n = 0; n < nn; n++)
-					acc[n] = 0;
-				for (k = 0; k < K; k++) {
-					float a = x[m * K + k];
-					if (fmt == RT_BF16) {
-						const uint16_t *w = (const uint16_t *)t[1] + k * N + n0;
-						for (n = 0; n < nn; n++)
-							acc[n] += a * rt_bf16_f32(w[n]);
-					} else {
-						const float *w = (const float *)t[1] + k * N + n0;
-						for (n = 0; n < nn; n++)
-							acc[n] += a * w[n];
-					}
-				}
-				for (n = 0; n < nn; n++)
-					y[m * N + n0 + n] = alpha * acc[n] + (bias ? bias[n0 + n] : 0);
-			}
+		/* layout 0: W[K,N] row-major; layout 2: bands of RT_LINEAR_BAND
+		 * columns, each band its K rows contiguous (the last band
+		 * narrower); a thread's range starts on a band */
+		const unsigned char *W = (const unsigned char *)t[1];
+		int64_t es = fmt == RT_BF16 ? 2 : 4, n0 = nb;
+		while (n0 < ne) {
+			int64_t bs = layout == 2 ? n0 / RT_LINEAR_BAND * RT_LINEAR_BAND : 0;
+			int64_t bw = layout == 2 ? (N - bs < RT_LINEAR_BAND ? N - bs : RT_LINEAR_BAND) : N;
+			int64_t nn = (layout == 2 && bs + bw < ne ? bs + bw : ne) - n0;
+			const unsigned char *w = layout == 2 ? W + (bs * K + n0 - bs) * es : W + n0 * es;
+			rt_linear_cols(M, x, K, N, w, bw, nn, fmt, alpha, bias ? bias + n0 : 0, y + n0);
+			n0 += nn;
 		}
 	}
 }

@@ -31,6 +31,7 @@
 #endif
 
 #define RT_MAXDIM 8
+#define RT_LINEAR_BAND 512 /* columns per band of a banded [K,N] linear weight (rt_linear layout 2) */
 
 #ifndef RT_API
 #define RT_API /* the generated code defines it as static */

@@ -13,7 +13,9 @@ Prints JSON (or shell assignments with --sh):
                       window: 4 * T * T * NH * D per layer). Elementwise work is not counted.
   bytes_per_elem      blob bytes / weight elements (with --blob-bytes; folded tables are included,
                       so this is a slight overestimate)
-  token_bytes         token_elems * bytes_per_elem: what one decode step with a KV cache must read
+  token_bytes         what one decode step with a KV cache must read: the weights it uses in the
+                      formats --weights auto gives these models (MoE experts MXFP4, 17 bytes per
+                      32 values; everything else bf16), one embedding row
 """
 import argparse
 import json
@@ -50,15 +52,18 @@ def stats(name, blob_bytes=None):
     c = get_config(name)
     H, E, K, T, NH, D, L = c["H"], c["E"], c["K"], c["T"], c["NH"], c["D"], c["L"]
     total = token = matmul = 0
+    tbytes = 0.0  # what a step reads in --weights auto formats: experts MXFP4, the rest bf16
     for wname, shape in weight_shapes(c):
         n = prod(shape)
         total += n
         base = wname.split(".")[-1]
         if base == "embedding":
             token += H
+            tbytes += 2 * H
             continue
         used = n * K // E if base.startswith("mlp") else n
         token += used
+        tbytes += used * (17 / 32 if base in ("mlp1_w", "mlp2_w") else 2)
         if base.endswith("_w") or base == "unembedding":
             matmul += used
     r = {
@@ -67,7 +72,7 @@ def stats(name, blob_bytes=None):
     }
     if blob_bytes:
         r["bytes_per_elem"] = blob_bytes / total
-        r["token_bytes"] = int(token * blob_bytes / total)
+        r["token_bytes"] = int(tbytes)
     return r
 
 

@@ -71,6 +71,7 @@ def main():
     info = {r["key"]: r["value"] for r in recs if r["kind"] == "info"}
     bw = {r["threads"]: r["data"]["gbps"] for r in recs if r["kind"] == "bw"}
     bw1 = bw.get(1)
+    bwd = bw[max(bw)] if bw else None  # decode runs the build of the last (largest) thread count
     cases = []
     for r in recs:
         if r["kind"] in ("ort", "gptossc", "fail") and "threads" in r:
@@ -123,7 +124,7 @@ def main():
             r["config"], r.get("mode", "full"), str(r.get("steps")), num(r.get("first_ms")), num(ms),
             num(1e3 / ms if ms else None),
             (fmt(o_ms / ms, ".2f") + "x") if o_ms and ms else "-",
-            num(bw1 * 1e9 / tb if bw1 and tb else None), num(bw1 * 1e9 / bb if bw1 and bb else None),
+            num(bwd * 1e9 / tb if bwd and tb else None), num(bwd * 1e9 / bb if bwd and bb else None),
             human_bytes(tb), human_bytes(bb),
         ])
 
@@ -158,9 +159,14 @@ def main():
             info.get("bw_mb", "?"), bw_txt or "not measured"),
     ]
     if dec:
-        notes.append("Decode: the `gptossc --main` driver recomputes the full T-token window per generated "
-                     "token. 'bound (KV-cache step)' = bandwidth / weight bytes one token must read (K experts, "
-                     "no embedding table); 'bound (full window)' = bandwidth / blob bytes.")
+        notes.append("Decode: the `gptossc --main` driver (the build of the last thread count), a 3-token prompt "
+                     "then `steps` tokens: mode kv runs the prompt as one window (NAME_prefill) and each later "
+                     "token as one NAME_step; mode full (--full) recomputes the whole T-token window per token, "
+                     "as the seeds' loop does. 'first token ms' includes the prompt; 'ms/token' is the mean over "
+                     "the later tokens. 'vs ORT' = ORT's 1-thread full-window time (its loop's cost per "
+                     "token) / ms/token. 'bound (KV-cache step)' = bandwidth (of the largest thread count) / weight bytes one "
+                     "token must read (K experts MXFP4, the rest bf16, one embedding row; "
+                     "tests/bench/model_stats.py); 'bound (full window)' = bandwidth / blob bytes.")
 
     date = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     arch = platform.machine()

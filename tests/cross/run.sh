@@ -226,6 +226,25 @@ if have arm-none-eabi-gcc && have qemu-system-arm; then
 		fp "cortex-m7 deepest model frame (gcc -fstack-usage): $(arm-none-eabi-gcc $M7 -O2 -I"$d/gen" -fstack-usage -c "$d/gen/model.c" -o "$d/su.o" && cd "$d" && sort -t '	' -k2 -n -r su.su | head -1 | awk -F '	' '{ split($1, a, ":"); print $2 " bytes in " a[4] }')"
 		[ -n "$cyc" ] && fp "cortex-m7 DWT cycles per token (0 = not modelled by qemu): $cyc"
 		fp "cortex-m7 qemu wall time for $STEPS tokens: ${secs}s"
+		kvline=$(grep '^# kv cache:' "$d/run.out")
+		# the same firmware with the full window per token (FWDEFS=-DFW_FULL=1)
+		if make -C examples/firmware MODEL="$MODEL" GPTOSSC="$G" GEN="$d/gen" OUT="$d/build-full" \
+			STEPS="$STEPS" PROMPT="$PROMPT" FWDEFS=-DFW_FULL=1 > "$d/build-full.log" 2>&1 &&
+		   timeout "$QEMU_TIMEOUT" qemu-system-arm -M mps2-an500 -display none -monitor none -serial null \
+			-chardev stdio,id=semi -semihosting-config enable=on,target=native,chardev=semi \
+			-icount shift=0 -kernel "$d/build-full/fw.elf" > "$d/run-full.out" 2> "$d/run-full.err" &&
+		   [ "$(head -1 "$d/run-full.out")" = "$host_tokens" ] && [ -n "$kvline" ]; then
+			fullline=$(grep '^# full window:' "$d/run-full.out")
+			kvl=$(printf '%s' "$kvline" | sed -n 's/.*later_token_ticks \([0-9]*\).*/\1/p')
+			kvf=$(printf '%s' "$kvline" | sed -n 's/.*first_token_ticks \([0-9]*\).*/\1/p')
+			fl=$(printf '%s' "$fullline" | sed -n 's/.*later_token_ticks \([0-9]*\).*/\1/p')
+			ok "cortex-m7: the KV cache and the full window give the same tokens; instructions per later token $((kvl * 40)) vs $((fl * 40))"
+			fp "cortex-m7 KV cache: instructions for the first token (prefill of the prompt) $((kvf * 40)), per later token $((kvl * 40)), state $(printf '%s' "$kvline" | sed -n 's/.*state_bytes \([0-9]*\).*/\1/p') bytes"
+			fp "cortex-m7 full window: instructions per later token $((fl * 40))"
+		else
+			bad "cortex-m7: the full-window firmware (or the KV-cache report) failed: $(head -1 "$d/run-full.out" 2>/dev/null) vs $host_tokens"
+			showlog "$d/build-full.log"
+		fi
 	else
 		bad "cortex-m7: firmware build failed"
 		showlog "$d/build.log" 12

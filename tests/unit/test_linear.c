@@ -1,0 +1,144 @@
+/* test_linear.c: rt_linear (runtime/fused.c), the fused linear layer, in
+ * its three weight layouts against a double-precision reference.
+ *
+ * Built by tests/unit/run.sh twice: scalar (-DRT_NO_SIMD) and with the
+ * machine's SIMD flags.  Random shapes (M 1..20, K 1..300, N 1..1300, so
+ * layout 2 has several bands and a narrow last one), f32 and bf16 weights,
+ * alpha, with and without bias, the columns split in thread-sized ranges:
+ *   - every layout within TOL_REL of sum |a*b| per output element;
+ *   - layout 2 (W in bands of RT_LINEAR_BAND columns) bit-identical to
+ *     layout 0 (W row-major) on the same values;
+ *   - each row computed alone (M = 1, a decoding step) bit-identical to
+ *     the same row of the M-row call (the full window): the KV cache's
+ *     steps rely on it.
+ * Prints "N passed, N failed" and exits non-zero on failure.
+ */
+#define _POSIX_C_SOURCE 199309L
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../runtime/fused.c"
+
+#define TOL_REL 1e-5
+
+static int npass, nfail;
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int64_t rndi(int64_t lo, int64_t hi)
+{
+	return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
+}
+
+static float rndf(void)
+{
+	return (float)((double)(rnd() >> 11) / 9007199254740992.0 * 2 - 1);
+}
+
+static void check(int ok, const char *what, int64_t M, int64_t K, int64_t N, int fmt)
+{
+	if (ok) {
+		npass++;
+	} else {
+		nfail++;
+		printf("FAIL %s (M %lld K %lld N %lld fmt %d)\n", what, (long long)M, (long long)K, (long long)N, fmt);
+	}
+}
+
+/* call rt_linear over [0, N) in parts of `align` columns, as the threads do */
+static void run(const float *x, const void *w, const float *bias, float *y, int64_t M, int64_t K, int64_t N,
+		int layout, int fmt, double alpha, int64_t parts)
+{
+	int64_t align = layout == 2 ? RT_LINEAR_BAND : layout == 0 ? 32 : 1;
+	int64_t step = ((N + parts - 1) / parts + align - 1) / align * align, b;
+	for (b = 0; b < N; b += step) {
+		int64_t p[8] = { M, K, N, layout, fmt, rt_f64_bits(alpha), b, b + step < N ? b + step : N };
+		void *t[4] = { (void *)x, (void *)w, (void *)bias, y };
+		rt_linear(t, p);
+	}
+}
+
+static void one_case(int64_t M, int64_t K, int64_t N, int fmt, int with_bias)
+{
+	int64_t es = fmt == RT_BF16 ? 2 : 4, i, k, n, b;
+	float *x = malloc(sizeof(float) * M * K), *wf = malloc(sizeof(float) * K * N), *bias = malloc(sizeof(float) * N);
+	unsigned char *w0 = malloc(es * K * N), *w1 = malloc(es * K * N), *w2 = malloc(es * K * N);
+	float *y0 = malloc(sizeof(float) * M * N), *y1 = malloc(sizeof(float) * M * N), *y2 = malloc(sizeof(float) * M * N);
+	float *yr = malloc(sizeof(float) * N);
+	double alpha = rnd() % 2 ? 1.0 : 0.5 + rndf() * 0.25;
+	int ok;
+	for (i = 0; i < M * K; i++)
+		x[i] = rndf();
+	for (i = 0; i < N; i++)
+		bias[i] = rndf();
+	for (k = 0; k < K; k++)
+		for (n = 0; n < N; n++) {
+			float v = rndf();
+			if (fmt == RT_BF16) { /* exactly bf16 */
+				uint32_t u;
+				memcpy(&u, &v, 4);
+				u &= 0xffff0000u;
+				memcpy(&v, &u, 4);
+			}
+			wf[k * N + n] = v;
+		}
+	/* the three layouts of the same values */
+	for (k = 0; k < K; k++)
+		for (n = 0; n < N; n++) {
+			int64_t o0 = k * N + n, o1 = n * K + k;
+			int64_t bs = n / RT_LINEAR_BAND * RT_LINEAR_BAND, bw = N - bs < RT_LINEAR_BAND ? N - bs : RT_LINEAR_BAND;
+			int64_t o2 = bs * K + k * bw + (n - bs);
+			if (fmt == RT_BF16) {
+				uint32_t u;
+				memcpy(&u, &wf[o0], 4);
+				((uint16_t *)w0)[o0] = ((uint16_t *)w1)[o1] = ((uint16_t *)w2)[o2] = (uint16_t)(u >> 16);
+			} else {
+				((float *)w0)[o0] = ((float *)w1)[o1] = ((float *)w2)[o2] = wf[o0];
+			}
+		}
+	b = with_bias;
+	run(x, w0, b ? bias : NULL, y0, M, K, N, 0, fmt, alpha, rndi(1, 3));
+	run(x, w1, b ? bias : NULL, y1, M, K, N, 1, fmt, alpha, rndi(1, 3));
+	run(x, w2, b ? bias : NULL, y2, M, K, N, 2, fmt, alpha, rndi(1, 3));
+	ok = 1;
+	for (i = 0; i < M && ok; i++)
+		for (n = 0; n < N && ok; n++) {
+			double ref = 0, mag = 0;
+			for (k = 0; k < K; k++) {
+				ref += (double)x[i * K + k] * wf[k * N + n];
+				mag += fabs((double)x[i * K + k] * wf[k * N + n]);
+			}
+			ref = alpha * ref + (b ? bias[n] : 0);
+			mag = alpha * mag + (b ? fabs(bias[n]) : 0) + 1e-30;
+			ok = fabs(y0[i * N + n] - ref) <= TOL_REL * mag && fabs(y1[i * N + n] - ref) <= TOL_REL * mag &&
+			     fabs(y2[i * N + n] - ref) <= TOL_REL * mag;
+		}
+	check(ok, "layouts 0, 1, 2 against the reference", M, K, N, fmt);
+	check(!memcmp(y0, y2, sizeof(float) * M * N), "layout 2 bit-identical to layout 0", M, K, N, fmt);
+	ok = 1;
+	for (i = 0; i < M && ok; i++) {
+		run(x + i * K, w2, b ? bias : NULL, yr, 1, K, N, 2, fmt, alpha, rndi(1, 3));
+		ok = !memcmp(yr, y2 + i * N, sizeof(float) * N);
+	}
+	check(ok, "a row alone (a step) bit-identical to the M-row call", M, K, N, fmt);
+	free(x), free(wf), free(bias), free(w0), free(w1), free(w2), free(y0), free(y1), free(y2), free(yr);
+}
+
+int main(int argc, char **argv)
+{
+	int count = argc > 1 && !strcmp(argv[1], "--quick") ? 40 : 150, c;
+	one_case(1, 1, 1, RT_F32, 0);
+	one_case(16, 64, RT_LINEAR_BAND * 2 + 8, RT_BF16, 1);
+	for (c = 0; c < count; c++)
+		one_case(rndi(1, 20), rndi(1, 300), rndi(1, 1300), rnd() % 2 ? RT_BF16 : RT_F32, (int)(rnd() % 2));
+	printf("%d passed, %d failed\n", npass, nfail);
+	return nfail != 0;
+}
