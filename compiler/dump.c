@@ -85,5 +85,14 @@ void print_stats(Graph *g, FILE *f)
 			fprintf(f, "  %-6s %lld bytes\n", dtype_name(d), (long long)by[d]);
 	fprintf(f, "arena: %lld bytes (the tensors it holds total %lld bytes)\n", (long long)g->arena_bytes,
 		(long long)g->tensor_bytes_sum);
-	fprintf(f, "kernel calls: %d\n", g->ncalls);
+	if (g->has_step) {
+		fprintf(f, "kernel calls: %d (full window %d, one-position step %d)\n", g->ncalls, g->step_first_call,
+			g->ncalls - g->step_first_call);
+		fprintf(f, "KV cache: %d cached tensors, state %lld bytes, window %lld\n", g->nstate,
+			(long long)g->state_bytes, (long long)g->window);
+	} else {
+		fprintf(f, "kernel calls: %d\n", g->ncalls);
+		if (g->kv_note)
+			fprintf(f, "KV cache: none (%s)\n", g->kv_note);
+	}
 }
