@@ -211,45 +211,46 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				Y[pos * R + o] = 0;
 	}
 	for (e = 0; e < E; e++) {
-		int uses = 0;
-		for (pos = 0; pos < npos; pos++) {
-			int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-			uses += ee == e || ee + E == e;
-		}
-		if (!uses)
-			continue;
-		/* each row is decoded in chunks of 256 values (1 KB of stack, for
-		 * small targets), partial dots accumulated into y */
-		for (o = ob; o < oe; o++) {
-			int64_t c0;
+		/* the positions using expert e and the offsets of their x rows,
+		 * found once, in groups of up to 32 (a fixed buffer, for small
+		 * stacks; a group re-reads the expert's rows) */
+		int64_t sel[32], selx[32], first = 0;
+		for (;;) {
+			int64_t nsel = 0, idx[RT_MAXDIM] = { 0 }, ox = 0, k;
 			for (pos = 0; pos < npos; pos++) {
 				int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-				if (ee == e || ee + E == e)
-					Y[pos * R + o] = 0;
+				if ((ee == e || ee + E == e) && pos >= first && nsel < 32) {
+					sel[nsel] = pos;
+					selx[nsel++] = ox;
+				}
+				rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
 			}
-			for (c0 = 0; c0 < C; c0 += 256) {
-				int64_t cn = C - c0 < 256 ? C - c0 : 256, idx[RT_MAXDIM] = { 0 }, ox = 0;
-				const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
+			if (!nsel)
+				break;
+			/* each row is decoded in chunks of 256 values (1 KB of stack,
+			 * for small targets), partial dots accumulated into y */
+			for (o = ob; o < oe; o++) {
+				int64_t c0;
+				for (k = 0; k < nsel; k++)
+					Y[sel[k] * R + o] = 0;
+				for (c0 = 0; c0 < C; c0 += 256) {
+					int64_t cn = C - c0 < 256 ? C - c0 : 256;
+					const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
 #ifdef RT_AVX2
-				if (uses == 1 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
-					/* read once (a decoding step): dot straight from the codes */
-					for (pos = 0; pos < npos; pos++) {
-						int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-						if (ee == e || ee + E == e)
-							Y[pos * R + o] += rt_fused_dot_mxfp4(wr, X + ox + c0, cn);
-						rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					if (nsel == 1 && first == 0 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
+						/* read once (a decoding step): dot straight from the codes */
+						Y[sel[0] * R + o] += rt_fused_dot_mxfp4(wr, X + selx[0] + c0, cn);
+						continue;
 					}
-					continue;
-				}
 #endif
-				rt_fused_decode(wr, fmt, cn, row);
-				for (pos = 0; pos < npos; pos++) {
-					int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-					if (ee == e || ee + E == e)
-						Y[pos * R + o] += rt_fused_dot(row, X + ox + c0, cn);
-					rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					rt_fused_decode(wr, fmt, cn, row);
+					for (k = 0; k < nsel; k++)
+						Y[sel[k] * R + o] += rt_fused_dot(row, X + selx[k] + c0, cn);
 				}
 			}
+			if (nsel < 32)
+				break;
+			first = sel[31] + 1;
 		}
 	}
 }
