@@ -696,13 +696,13 @@ static int rule_einsum(Kv *kv, Node *n, Value **tw)
 	Seq *sa = SEQ(a), *sb = SEQ(b);
 	char lq = t[0][sa->q], lk = sa->k >= 0 ? t[0][sa->k] : 0, lb = t[1][sb->q];
 	char *pq = strchr(t[2], lq), *pk = strchr(t[2], lb);
-	int qy = pq ? (int)(pq - t[2]) : -1, ky = -1;
+	int qy = pq ? (int)(pq - t[2]) : -1;
 	if (lb == lq) /* the same positions in both */
 		return rule_contract(kv, n, tw, sa->q, -1, sb->q, -1, qy, -1, 0);
 	if (!lk) /* Q.K: b's positions become the keys */
 		return rule_contract(kv, n, tw, sa->q, -1, -1, sb->q, qy, pk ? (int)(pk - t[2]) : -1, 0);
-	(void)ky;
-	return rule_contract(kv, n, tw, sa->q, sa->k, -1, lb == lk ? sb->q : -2, qy, pk ? 0 : -1, !pk);
+	/* P.V: V's positions are P's keys, summed away */
+	return rule_contract(kv, n, tw, sa->q, sa->k, -1, lb == lk ? sb->q : -2, qy, -1, !pk);
 }
 
 static int rule_matmul(Kv *kv, Node *n, Value **tw)

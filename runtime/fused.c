@@ -211,45 +211,46 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				Y[pos * R + o] = 0;
 	}
 	for (e = 0; e < E; e++) {
-		int uses = 0;
-		for (pos = 0; pos < npos; pos++) {
-			int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-			uses += ee == e || ee + E == e;
-		}
-		if (!uses)
-			continue;
-		/* each row is decoded in chunks of 256 values (1 KB of stack, for
-		 * small targets), partial dots accumulated into y */
-		for (o = ob; o < oe; o++) {
-			int64_t c0;
+		/* the positions using expert e and the offsets of their x rows,
+		 * found once, in groups of up to 32 (a fixed buffer, for small
+		 * stacks; a group re-reads the expert's rows) */
+		int64_t sel[32], selx[32], first = 0;
+		for (;;) {
+			int64_t nsel = 0, idx[RT_MAXDIM] = { 0 }, ox = 0, k;
 			for (pos = 0; pos < npos; pos++) {
 				int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-				if (ee == e || ee + E == e)
-					Y[pos * R + o] = 0;
+				if ((ee == e || ee + E == e) && pos >= first && nsel < 32) {
+					sel[nsel] = pos;
+					selx[nsel++] = ox;
+				}
+				rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
 			}
-			for (c0 = 0; c0 < C; c0 += 256) {
-				int64_t cn = C - c0 < 256 ? C - c0 : 256, idx[RT_MAXDIM] = { 0 }, ox = 0;
-				const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
+			if (!nsel)
+				break;
+			/* each row is decoded in chunks of 256 values (1 KB of stack,
+			 * for small targets), partial dots accumulated into y */
+			for (o = ob; o < oe; o++) {
+				int64_t c0;
+				for (k = 0; k < nsel; k++)
+					Y[sel[k] * R + o] = 0;
+				for (c0 = 0; c0 < C; c0 += 256) {
+					int64_t cn = C - c0 < 256 ? C - c0 : 256;
+					const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
 #ifdef RT_AVX2
-				if (uses == 1 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
-					/* read once (a decoding step): dot straight from the codes */
-					for (pos = 0; pos < npos; pos++) {
-						int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-						if (ee == e || ee + E == e)
-							Y[pos * R + o] += rt_fused_dot_mxfp4(wr, X + ox + c0, cn);
-						rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					if (nsel == 1 && first == 0 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
+						/* read once (a decoding step): dot straight from the codes */
+						Y[sel[0] * R + o] += rt_fused_dot_mxfp4(wr, X + selx[0] + c0, cn);
+						continue;
 					}
-					continue;
-				}
 #endif
-				rt_fused_decode(wr, fmt, cn, row);
-				for (pos = 0; pos < npos; pos++) {
-					int64_t ee = idt == RT_I32 ? ((const int32_t *)t[1])[pos] : ((const int64_t *)t[1])[pos];
-					if (ee == e || ee + E == e)
-						Y[pos * R + o] += rt_fused_dot(row, X + ox + c0, cn);
-					rt_next(nd, dims, idx, &ox, xs, 0, 0, 0, 0);
+					rt_fused_decode(wr, fmt, cn, row);
+					for (k = 0; k < nsel; k++)
+						Y[sel[k] * R + o] += rt_fused_dot(row, X + selx[k] + c0, cn);
 				}
 			}
+			if (nsel < 32)
+				break;
+			first = sel[31] + 1;
 		}
 	}
 }
@@ -278,7 +279,41 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 		for (j = 0; j < nn; j += 8)
 			_mm256_store_ps(acc[i] + j, _mm256_setzero_ps());
 	}
-	for (k = 0; k < K; k++) {
+	k = 0;
+	if (R == 1) { /* a decoding step: 4 rows of W per pass over the accumulators (the
+		       * same FMAs in the same order per element, fewer loads and stores) */
+		for (; k + 4 <= K; k += 4) {
+			__m256 b0 = _mm256_broadcast_ss(x + k), b1 = _mm256_broadcast_ss(x + k + 1);
+			__m256 b2 = _mm256_broadcast_ss(x + k + 2), b3 = _mm256_broadcast_ss(x + k + 3);
+			const char *w0 = (const char *)w + k * ldw * es, *w1 = w0 + ldw * es, *w2 = w1 + ldw * es,
+				   *w3 = w2 + ldw * es;
+			if (k + 4 + RT_BAND_PF < K)
+				for (j = 0; j < nn * es; j += 64) {
+					_mm_prefetch(w0 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
+					_mm_prefetch(w1 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
+					_mm_prefetch(w2 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
+					_mm_prefetch(w3 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
+				}
+			for (j = 0; j < nn; j += 8) {
+				__m256 a = _mm256_load_ps(acc[0] + j);
+				if (fmt == RT_BF16) {
+#define RT_LB(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)(p) + j))), 16))
+					a = _mm256_fmadd_ps(b0, RT_LB(w0), a);
+					a = _mm256_fmadd_ps(b1, RT_LB(w1), a);
+					a = _mm256_fmadd_ps(b2, RT_LB(w2), a);
+					a = _mm256_fmadd_ps(b3, RT_LB(w3), a);
+#undef RT_LB
+				} else {
+					a = _mm256_fmadd_ps(b0, _mm256_loadu_ps((const float *)w0 + j), a);
+					a = _mm256_fmadd_ps(b1, _mm256_loadu_ps((const float *)w1 + j), a);
+					a = _mm256_fmadd_ps(b2, _mm256_loadu_ps((const float *)w2 + j), a);
+					a = _mm256_fmadd_ps(b3, _mm256_loadu_ps((const float *)w3 + j), a);
+				}
+				_mm256_store_ps(acc[0] + j, a);
+			}
+		}
+	}
+	for (; k < K; k++) {
 		__m256 b0 = _mm256_broadcast_ss(x + k), b1 = b0, b2 = b0, b3 = b0;
 		const char *wk = (const char *)w + k * ldw * es;
 		if (k + RT_BAND_PF < K)
