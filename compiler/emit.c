@@ -531,13 +531,15 @@ static void put_banded(Graph *g, Value *v, BlobWriter *w)
 {
 	int64_t K = v->dims[0], N = v->dims[1], es = (int64_t)rt_dtype_size(v->dtype);
 	unsigned char *buf = xcalloc(RT_LINEAR_BAND * es + 1, 1);
+	ConstReader rd = const_reader(g, v);
 	for (int64_t n0 = 0; n0 < N; n0 += RT_LINEAR_BAND) {
 		int64_t nn = N - n0 < RT_LINEAR_BAND ? N - n0 : RT_LINEAR_BAND;
 		for (int64_t k = 0; k < K; k++) {
-			const_read(g, v, (k * N + n0) * es, nn * es, buf);
+			const_read(&rd, (k * N + n0) * es, nn * es, buf);
 			put_chunk(w, buf, 0, nn * es);
 		}
 	}
+	const_reader_close(&rd);
 	free(buf);
 }
 

@@ -181,7 +181,14 @@ double const_float(Graph *g, Value *v, int64_t i);
 int value_is_const(const Value *v);
 typedef int (*chunk_fn)(void *ctx, const void *data, int64_t off, int64_t len);
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx);
-void const_read(Graph *g, Value *v, int64_t off, int64_t len, void *dst);
+typedef struct ConstReader {
+	Graph *g;
+	Value *v;
+	int fd; /* external data, or -1 */
+} ConstReader;
+ConstReader const_reader(Graph *g, Value *v);
+void const_read(ConstReader *r, int64_t off, int64_t len, void *dst);
+void const_reader_close(ConstReader *r);
 #define FMT_MXFP4 100 /* = RT_FMT_MXFP4 of runtime/fused.c */
 int64_t stored_bytes(const Value *v);
 void set_shape(Value *v, int dtype, int rank, const int64_t *dims);

@@ -164,6 +164,42 @@ Value *const_scalar(Graph *g, int dtype, double x)
 	return v;
 }
 
+/* Random access to a constant's bytes: in memory, or pread from its
+ * external data file (opened once per reader, so that streaming a weight
+ * in many small pieces does not reopen it). */
+ConstReader const_reader(Graph *g, Value *v)
+{
+	ConstReader r = { g, v, -1 };
+	if (!v->data && v->ext_path) {
+		r.fd = open(v->ext_path, O_RDONLY);
+		if (r.fd < 0)
+			fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
+	}
+	return r;
+}
+
+void const_read(ConstReader *r, int64_t off, int64_t len, void *dst)
+{
+	Value *v = r->v;
+	if (r->fd < 0) {
+		memcpy(dst, (const unsigned char *)value_data(r->g, v) + off, len);
+		return;
+	}
+	for (int64_t done = 0; done < len;) {
+		ssize_t k = pread(r->fd, (unsigned char *)dst + done, len - done, v->ext_off + off + done);
+		if (k <= 0)
+			fatal("external data of '%s': %s is too short", v->name, v->ext_path);
+		done += k;
+	}
+}
+
+void const_reader_close(ConstReader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
 /* Visit a constant's bytes in chunks of at most 16 MiB (a multiple of 128
  * bytes), streaming external data with pread: scanning or converting a
  * weight never needs it all in memory. fn returns non-zero to stop. */
@@ -172,52 +208,18 @@ int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx)
 	int64_t len = nbytes(v);
 	if (v->data || !v->ext_path)
 		return fn(ctx, value_data(g, v), 0, len);
-	int fd = open(v->ext_path, O_RDONLY);
-	if (fd < 0)
-		fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
+	ConstReader rd = const_reader(g, v);
 	int64_t cap = len < (16 << 20) ? len : (16 << 20);
 	unsigned char *buf = xcalloc(cap + 1, 1);
 	int r = 0;
 	for (int64_t off = 0; off < len && !r; off += cap) {
 		int64_t want = len - off < cap ? len - off : cap;
-		for (int64_t done = 0; done < want;) {
-			ssize_t k = pread(fd, buf + done, want - done, v->ext_off + off + done);
-			if (k <= 0)
-				fatal("external data of '%s': %s is too short", v->name, v->ext_path);
-			done += k;
-		}
+		const_read(&rd, off, want, buf);
 		r = fn(ctx, buf, off, want);
 	}
 	free(buf);
-	close(fd);
+	const_reader_close(&rd);
 	return r;
-}
-
-/* len bytes of constant v from byte off, without loading the rest (the
- * external data file stays open between calls on the same file). */
-void const_read(Graph *g, Value *v, int64_t off, int64_t len, void *dst)
-{
-	static int fd = -1;
-	static char *path;
-	if (v->data || !v->ext_path) {
-		memcpy(dst, (const unsigned char *)value_data(g, v) + off, len);
-		return;
-	}
-	if (!path || strcmp(path, v->ext_path)) {
-		if (fd >= 0)
-			close(fd);
-		free(path);
-		path = xstrdup(v->ext_path);
-		fd = open(path, O_RDONLY);
-		if (fd < 0)
-			fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
-	}
-	for (int64_t done = 0; done < len;) {
-		ssize_t k = pread(fd, (unsigned char *)dst + done, len - done, v->ext_off + off + done);
-		if (k <= 0)
-			fatal("external data of '%s': %s is too short", v->name, v->ext_path);
-		done += k;
-	}
 }
 
 /* Bytes of a constant as stored in the blob (its weight format). */

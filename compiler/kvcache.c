@@ -136,26 +136,28 @@ static void around(const Value *v, int a, int64_t *p)
 	p[2] = inner;
 }
 
-static void lower_kv_row(Graph *g, Node *n)
+/* KVRow reads row pos of its input, KVWrite writes row pos of its output:
+ * either way the kernel gets {x, pos, y} and the [outer, T, inner] of the
+ * side with all T rows. */
+static void lower_kv(Graph *g, Node *n, const char *kernel, const Value *full)
 {
 	int64_t p[3];
-	around(n->in[0], (int)n->aux[0], p);
-	Call *c = call_new(g, n, "rt_kv_row");
+	around(full, (int)n->aux[0], p);
+	Call *c = call_new(g, n, kernel);
 	call_in(c, n->in[0]);
 	call_in(c, n->in[1]);
 	call_out(c, n->out[0]);
 	call_pv(c, p, 3);
 }
 
+static void lower_kv_row(Graph *g, Node *n)
+{
+	lower_kv(g, n, "rt_kv_row", n->in[0]);
+}
+
 static void lower_kv_write(Graph *g, Node *n)
 {
-	int64_t p[3];
-	around(n->out[0], (int)n->aux[0], p);
-	Call *c = call_new(g, n, "rt_kv_write");
-	call_in(c, n->in[0]);
-	call_in(c, n->in[1]);
-	call_out(c, n->out[0]);
-	call_pv(c, p, 3);
+	lower_kv(g, n, "rt_kv_write", n->out[0]);
 }
 
 static const OpDef kv_row_def = { "KVRow", 2, 2, 1, 1, NULL, lower_kv_row };
@@ -537,10 +539,12 @@ static int rule_gather(Kv *kv, Node *n, Value **tw)
 	return no(kv, n, "gathers with both data and indices depending on the tokens");
 }
 
-static int rule_rows(Kv *kv, Node *n, Value **tw, Value *x, int last_ok)
+/* Linear and Gemm: rows of positions times constant weights. */
+static int rule_linear(Kv *kv, Node *n, Value **tw)
 {
+	Value *x = n->in[0];
 	Seq *s = SEQ(x);
-	if (!s || s->k >= 0 || (!last_ok && s->q == x->rank - 1))
+	if (!s || s->k >= 0 || s->q == x->rank - 1)
 		return no(kv, n, "its input '%s' is not a tensor of rows of positions", x->name);
 	for (int i = 0; i < n->nin; i++) {
 		Value *v = n->in[i];
@@ -553,6 +557,7 @@ static int rule_rows(Kv *kv, Node *n, Value **tw, Value *x, int last_ok)
 			return no(kv, n, "input %d '%s' is neither constant nor computed from the tokens", i, v->name);
 		}
 	}
+	seq_new(n->out[0], s->q, -1);
 	return 1;
 }
 
@@ -767,7 +772,7 @@ static int rule(Kv *kv, Node *n, Value **tw)
 	if (!strcmp(op, "MatMul"))
 		return rule_matmul(kv, n, tw);
 	if (!strcmp(op, "Linear") || !strcmp(op, "Gemm"))
-		return rule_rows(kv, n, tw, n->in[0], 0) && (seq_new(n->out[0], SEQ(n->in[0])->q, -1), 1);
+		return rule_linear(kv, n, tw);
 	if (!strcmp(op, "MoEGemv")) {
 		Value *ix = n->in[1], *x = n->in[2];
 		if (!ix->kv || !x->kv || SEQ(ix)->q != 0 || SEQ(x)->q != 0)

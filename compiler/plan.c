@@ -124,11 +124,14 @@ static void state_needs(Graph *g, int from, int to, int full)
 			if (cl->t[k])
 				root(cl->t[k])->kv = &live;
 	}
-	/* the parts of a parallel group go together */
-	for (int c = from; c < to; c++)
-		for (int d = from; d < to && g->calls[c].par; d++)
-			if (g->calls[d].par == g->calls[c].par && g->calls[d].for_state)
-				g->calls[c].for_state = 1;
+	/* the parts of a parallel group (a run of calls) go together */
+	for (int c = from, e; c < to; c = e) {
+		int any = 0;
+		for (e = c; e < to && (e == c || (g->calls[c].par && g->calls[e].par == g->calls[c].par)); e++)
+			any |= g->calls[e].for_state;
+		for (int d = c; d < e; d++)
+			g->calls[d].for_state = any;
+	}
 	for (int i = 0; i < g->nvalues; i++)
 		g->values[i]->kv = NULL;
 }
