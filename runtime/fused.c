@@ -8,6 +8,23 @@
  */
 #include "rt.h"
 
+#ifdef RT_AVX2
+/* 8 bf16 values widened to floats (exact) */
+RT_INLINE __m256 rt_bf16x8(const uint16_t *h)
+{
+	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h)), 16));
+}
+
+/* the sum of the 8 lanes, pairwise */
+RT_INLINE float rt_hsum8(__m256 a)
+{
+	__m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+	h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+	h = _mm_add_ss(h, _mm_movehdup_ps(h));
+	return _mm_cvtss_f32(h);
+}
+#endif
+
 static float rt_fused_dot(const float *w, const float *x, int64_t n)
 {
 	int64_t i = 0;
@@ -22,13 +39,7 @@ static float rt_fused_dot(const float *w, const float *x, int64_t n)
 	}
 	for (; i + 8 <= n; i += 8)
 		a0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), a0);
-	{
-		__m256 a = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-		__m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-		h = _mm_add_ss(h, _mm_movehdup_ps(h));
-		s = _mm_cvtss_f32(h);
-	}
+	s = rt_hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 #elif defined(RT_NEON)
 	float32x4_t a0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0);
 	for (; i + 8 <= n; i += 8) {
@@ -103,6 +114,25 @@ static float rt_fused_e8m0(uint8_t e)
 	return f;
 }
 
+#ifdef RT_AVX2
+/* One MXFP4 block (a scale byte, then 16 bytes of nibble pairs) as its 32
+ * floats, exactly: the nibbles become doubled e2m1 values as int8 by a
+ * pshufb lookup (as ggml does), widened and scaled 8 at a time. */
+RT_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
+{
+	const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
+	const __m128i m4 = _mm_set1_epi8(15);
+	__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
+	__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
+	__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+	__m256 sc = _mm256_set1_ps(0.5f * rt_fused_e8m0(b[0]));
+	v[0] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo)));
+	v[1] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8))));
+	v[2] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi)));
+	v[3] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8))));
+}
+#endif
+
 /* Decode a weight row of n values in format fmt to floats. */
 static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 {
@@ -115,8 +145,7 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 		const uint16_t *h = (const uint16_t *)w;
 #ifdef RT_AVX2
 		for (; i + 8 <= n; i += 8)
-			_mm256_storeu_ps(out + i, _mm256_castsi256_ps(_mm256_slli_epi32(
-				_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(h + i))), 16)));
+			_mm256_storeu_ps(out + i, rt_bf16x8(h + i));
 #endif
 		for (; i < n; i++)
 			out[i] = rt_bf16_f32(h[i]);
@@ -125,21 +154,15 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 	{
 		const uint8_t *b = (const uint8_t *)w;
 		for (; i + 32 <= n; i += 32, b += 17, out += 32) {
-			float s = rt_fused_e8m0(b[0]);
 #ifdef RT_AVX2
-			/* nibbles -> doubled e2m1 values as int8 by a pshufb lookup
-			 * (as ggml does), widened to floats 8 at a time */
-			const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-			const __m128i m4 = _mm_set1_epi8(15);
-			__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
-			__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
-			__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
-			__m256 sc = _mm256_set1_ps(0.5f * s);
-			_mm256_storeu_ps(out, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo))));
-			_mm256_storeu_ps(out + 8, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8)))));
-			_mm256_storeu_ps(out + 16, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi))));
-			_mm256_storeu_ps(out + 24, _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8)))));
+			__m256 v[4];
+			rt_mxfp4_block(b, v);
+			_mm256_storeu_ps(out, v[0]);
+			_mm256_storeu_ps(out + 8, v[1]);
+			_mm256_storeu_ps(out + 16, v[2]);
+			_mm256_storeu_ps(out + 24, v[3]);
 #else
+			float s = rt_fused_e8m0(b[0]);
 			int j;
 			for (j = 0; j < 16; j++) {
 				out[j] = s * rt_fused_e2m1[b[1 + j] & 15];
@@ -156,29 +179,17 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
  * FMAs and sums, so the result is bit-identical.  n a multiple of 32. */
 static float rt_fused_dot_mxfp4(const uint8_t *b, const float *x, int64_t n)
 {
-	const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-	const __m128i m4 = _mm_set1_epi8(15);
 	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
 	int64_t i;
 	for (i = 0; i < n; i += 32, b += 17) {
-		__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
-		__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
-		__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
-		__m256 sc = _mm256_set1_ps(0.5f * rt_fused_e8m0(b[0]));
-		a0 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo))), _mm256_loadu_ps(x + i), a0);
-		a1 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8)))),
-				     _mm256_loadu_ps(x + i + 8), a1);
-		a2 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi))), _mm256_loadu_ps(x + i + 16), a2);
-		a3 = _mm256_fmadd_ps(_mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8)))),
-				     _mm256_loadu_ps(x + i + 24), a3);
+		__m256 v[4];
+		rt_mxfp4_block(b, v);
+		a0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x + i), a0);
+		a1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x + i + 8), a1);
+		a2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x + i + 16), a2);
+		a3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x + i + 24), a3);
 	}
-	{
-		__m256 a = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-		__m128 h = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-		h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-		h = _mm_add_ss(h, _mm_movehdup_ps(h));
-		return _mm_cvtss_f32(h);
-	}
+	return rt_hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
 }
 #endif
 
@@ -297,12 +308,10 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 			for (j = 0; j < nn; j += 8) {
 				__m256 a = _mm256_load_ps(acc[0] + j);
 				if (fmt == RT_BF16) {
-#define RT_LB(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)(p) + j))), 16))
-					a = _mm256_fmadd_ps(b0, RT_LB(w0), a);
-					a = _mm256_fmadd_ps(b1, RT_LB(w1), a);
-					a = _mm256_fmadd_ps(b2, RT_LB(w2), a);
-					a = _mm256_fmadd_ps(b3, RT_LB(w3), a);
-#undef RT_LB
+					a = _mm256_fmadd_ps(b0, rt_bf16x8((const uint16_t *)w0 + j), a);
+					a = _mm256_fmadd_ps(b1, rt_bf16x8((const uint16_t *)w1 + j), a);
+					a = _mm256_fmadd_ps(b2, rt_bf16x8((const uint16_t *)w2 + j), a);
+					a = _mm256_fmadd_ps(b3, rt_bf16x8((const uint16_t *)w3 + j), a);
 				} else {
 					a = _mm256_fmadd_ps(b0, _mm256_loadu_ps((const float *)w0 + j), a);
 					a = _mm256_fmadd_ps(b1, _mm256_loadu_ps((const float *)w1 + j), a);
@@ -328,8 +337,7 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 		for (j = 0; j < nn; j += 8) {
 			__m256 v;
 			if (fmt == RT_BF16)
-				v = _mm256_castsi256_ps(_mm256_slli_epi32(
-					_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)wk + j))), 16));
+				v = rt_bf16x8((const uint16_t *)wk + j);
 			else
 				v = _mm256_loadu_ps((const float *)wk + j);
 			_mm256_store_ps(acc[0] + j, _mm256_fmadd_ps(b0, v, _mm256_load_ps(acc[0] + j)));
