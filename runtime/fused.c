@@ -104,12 +104,24 @@ static const float rt_fused_e2m1[16] = {
 	0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
 	-0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f,
 };
-#endif
 
 static float rt_fused_e8m0(uint8_t e)
 {
 	uint32_t u = e ? (uint32_t)e << 23 : 0x00400000u; /* e = 0: 2^-127 */
 	float f;
+	memcpy(&f, &u, 4);
+	return f;
+}
+#endif
+
+/* 0.5 * rt_fused_e8m0(e) = 2^(e-128), exactly and without a branch (the
+ * AVX2 lookup below yields doubled e2m1 values) */
+RT_INLINE float rt_mxfp4_half_scale(uint8_t e)
+{
+	uint32_t u = e > 1 ? (uint32_t)(e - 1) << 23 : 0x00200000u << e;
+	float f;
+	if (e == 255)
+		u = 0x7f800000u; /* 0.5 * inf */
 	memcpy(&f, &u, 4);
 	return f;
 }
@@ -125,7 +137,7 @@ RT_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
 	__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
 	__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
 	__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
-	__m256 sc = _mm256_set1_ps(0.5f * rt_fused_e8m0(b[0]));
+	__m256 sc = _mm256_set1_ps(rt_mxfp4_half_scale(b[0]));
 	v[0] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo)));
 	v[1] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8))));
 	v[2] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi)));
@@ -174,10 +186,11 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 }
 
 #ifdef RT_AVX2
-/* rt_fused_dot(decoded MXFP4 row, x, n) without storing the row: the same
- * values (decoded exactly as rt_fused_decode does) and the same order of
- * FMAs and sums, so the result is bit-identical.  n a multiple of 32. */
-static float rt_fused_dot_mxfp4(const uint8_t *b, const float *x, int64_t n)
+/* rt_fused_dot(decoded MXFP4 row, x, n) without storing the row, up to
+ * its final rt_hsum8: the same values (decoded exactly as rt_fused_decode
+ * does) and the same order of FMAs and sums, so the result is
+ * bit-identical.  n a multiple of 32. */
+RT_INLINE __m256 rt_mxfp4_dot8(const uint8_t *b, const float *x, int64_t n)
 {
 	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
 	int64_t i;
@@ -189,7 +202,48 @@ static float rt_fused_dot_mxfp4(const uint8_t *b, const float *x, int64_t n)
 		a2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x + i + 16), a2);
 		a3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x + i + 24), a3);
 	}
-	return rt_hsum8(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+	return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+}
+
+/* rt_hsum8 of four vectors at once, lane r the sum of v_r: the same
+ * additions per vector ((h0 + h2) + (h1 + h3) of h = lo + hi), so the
+ * same bits, with a third of the shuffles */
+RT_INLINE __m128 rt_hsum8x4(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
+{
+	__m128 h0 = _mm_add_ps(_mm256_castps256_ps128(v0), _mm256_extractf128_ps(v0, 1));
+	__m128 h1 = _mm_add_ps(_mm256_castps256_ps128(v1), _mm256_extractf128_ps(v1, 1));
+	__m128 h2 = _mm_add_ps(_mm256_castps256_ps128(v2), _mm256_extractf128_ps(v2, 1));
+	__m128 h3 = _mm_add_ps(_mm256_castps256_ps128(v3), _mm256_extractf128_ps(v3, 1));
+	/* u01 = {h0[0]+h0[2], h1[0]+h1[2], h0[1]+h0[3], h1[1]+h1[3]} */
+	__m128 u01 = _mm_add_ps(_mm_unpacklo_ps(h0, h1), _mm_unpackhi_ps(h0, h1));
+	__m128 u23 = _mm_add_ps(_mm_unpacklo_ps(h2, h3), _mm_unpackhi_ps(h2, h3));
+	return _mm_add_ps(_mm_movelh_ps(u01, u23), _mm_movehl_ps(u23, u01));
+}
+
+/* y[o] = rt_moe_gemv_q's chunked sum of rt_fused_dot(decoded row o, x)
+ * for the nr MXFP4 rows of C values at b (rb bytes apart): one
+ * position's share of an expert, four rows at a time, each row's chunks
+ * of 256 summed in order as the decoding path does.  C a multiple of 32. */
+static void rt_mxfp4_rows(const uint8_t *b, int64_t rb, const float *x, int64_t C, int64_t nr, float *y)
+{
+	int64_t o = 0, c0;
+	for (; o + 4 <= nr; o += 4, b += 4 * rb) {
+		__m128 s = _mm_setzero_ps();
+		for (c0 = 0; c0 < C; c0 += 256) {
+			int64_t n = C - c0 < 256 ? C - c0 : 256;
+			const uint8_t *bc = b + c0 / 32 * 17;
+			s = _mm_add_ps(s, rt_hsum8x4(rt_mxfp4_dot8(bc, x + c0, n), rt_mxfp4_dot8(bc + rb, x + c0, n),
+						     rt_mxfp4_dot8(bc + 2 * rb, x + c0, n),
+						     rt_mxfp4_dot8(bc + 3 * rb, x + c0, n)));
+		}
+		_mm_storeu_ps(y + o, s);
+	}
+	for (; o < nr; o++, b += rb) {
+		float s = 0;
+		for (c0 = 0; c0 < C; c0 += 256)
+			s += rt_hsum8(rt_mxfp4_dot8(b + c0 / 32 * 17, x + c0, C - c0 < 256 ? C - c0 : 256));
+		y[o] = s;
+	}
 }
 #endif
 
@@ -238,6 +292,14 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 			}
 			if (!nsel)
 				break;
+#ifdef RT_AVX2
+			if (nsel == 1 && first == 0 && fmt == RT_FMT_MXFP4 && C % 32 == 0) {
+				/* read once (a decoding step): dots straight from the
+				 * codes, chunk by chunk as below */
+				rt_mxfp4_rows(W + (e * R + ob) * rb, rb, X + selx[0], C, oe - ob, Y + sel[0] * R + ob);
+				break;
+			}
+#endif
 			/* each row is decoded in chunks of 256 values (1 KB of stack,
 			 * for small targets), partial dots accumulated into y */
 			for (o = ob; o < oe; o++) {
@@ -247,13 +309,6 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				for (c0 = 0; c0 < C; c0 += 256) {
 					int64_t cn = C - c0 < 256 ? C - c0 : 256;
 					const unsigned char *wr = W + (e * R + o) * rb + rt_fused_row_bytes(fmt, c0);
-#ifdef RT_AVX2
-					if (nsel == 1 && first == 0 && fmt == RT_FMT_MXFP4 && cn % 32 == 0) {
-						/* read once (a decoding step): dot straight from the codes */
-						Y[sel[0] * R + o] += rt_fused_dot_mxfp4(wr, X + selx[0] + c0, cn);
-						continue;
-					}
-#endif
 					rt_fused_decode(wr, fmt, cn, row);
 					for (k = 0; k < nsel; k++)
 						Y[sel[k] * R + o] += rt_fused_dot(row, X + selx[k] + c0, cn);
