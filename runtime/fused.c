@@ -220,6 +220,34 @@ RT_INLINE __m128 rt_hsum8x4(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
 	return _mm_add_ps(_mm_movelh_ps(u01, u23), _mm_movehl_ps(u23, u01));
 }
 
+/* y[0:4] += rt_fused_dot(r + 256 * i, x, n) for the four rows i at r:
+ * the same FMAs and sums per row (x read once for two rows, one final
+ * sum for four), so the same bits.  n a multiple of 32. */
+static void rt_fused_dots4(const float *r, const float *x, int64_t n, float *y)
+{
+	__m256 v[4];
+	int64_t i, h;
+	for (h = 0; h < 4; h += 2) {
+		const float *p = r + h * 256, *q = p + 256;
+		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+		for (i = 0; i < n; i += 32) {
+			__m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+			__m256 x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
+			a0 = _mm256_fmadd_ps(_mm256_load_ps(p + i), x0, a0);
+			a1 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 8), x1, a1);
+			a2 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 16), x2, a2);
+			a3 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 24), x3, a3);
+			b0 = _mm256_fmadd_ps(_mm256_load_ps(q + i), x0, b0);
+			b1 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 8), x1, b1);
+			b2 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 16), x2, b2);
+			b3 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 24), x3, b3);
+		}
+		v[h] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+		v[h + 1] = _mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3));
+	}
+	_mm_storeu_ps(y, _mm_add_ps(_mm_loadu_ps(y), rt_hsum8x4(v[0], v[1], v[2], v[3])));
+}
+
 /* y[o] = rt_moe_gemv_q's chunked sum of rt_fused_dot(decoded row o, x)
  * for the nr MXFP4 rows of C values at b (rb bytes apart): one
  * position's share of an expert, four rows at a time, each row's chunks
@@ -300,9 +328,28 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				break;
 			}
 #endif
+			o = ob;
+#ifdef RT_AVX2
+			/* four rows at a time: their chunks decoded, then each
+			 * position's four dots at once (rt_mxfp4_dots4) */
+			for (; C % 32 == 0 && o + 4 <= oe; o += 4) {
+				float rows4[4 * 256] __attribute__((aligned(32)));
+				int64_t c0, r;
+				for (k = 0; k < nsel; k++)
+					_mm_storeu_ps(Y + sel[k] * R + o, _mm_setzero_ps());
+				for (c0 = 0; c0 < C; c0 += 256) {
+					int64_t cn = C - c0 < 256 ? C - c0 : 256;
+					for (r = 0; r < 4; r++)
+						rt_fused_decode(W + (e * R + o + r) * rb + rt_fused_row_bytes(fmt, c0), fmt, cn,
+								rows4 + r * 256);
+					for (k = 0; k < nsel; k++)
+						rt_fused_dots4(rows4, X + selx[k] + c0, cn, Y + sel[k] * R + o);
+				}
+			}
+#endif
 			/* each row is decoded in chunks of 256 values (1 KB of stack,
 			 * for small targets), partial dots accumulated into y */
-			for (o = ob; o < oe; o++) {
+			for (; o < oe; o++) {
 				int64_t c0;
 				for (k = 0; k < nsel; k++)
 					Y[sel[k] * R + o] = 0;
@@ -322,91 +369,166 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 }
 
 #ifdef RT_AVX2
-/* y[0:R, 0:nn] (row stride N) += of rt_linear's layouts 0 and 2: W rows of
+/* 8 weights of a row of W in format fmt (f32 or bf16) as floats */
+RT_INLINE __m256 rt_w8(int64_t fmt, const char *p)
+{
+	return fmt == RT_BF16 ? rt_bf16x8((const uint16_t *)p) : _mm256_loadu_ps((const float *)p);
+}
+
+/* One row of x (a decoding step) against the kn rows of W at w (ld bytes
+ * apart), columns [0, nn): acc[n] = fma(x[k], W[k][n], acc[n]) in k
+ * order, 64 columns held in registers over the kn rows, then 8 at a
+ * time.  Such a step is bound by memory: the rows RT_STEP_PF below are
+ * prefetched as the block walks down, since the hardware prefetchers
+ * alone leave a core at half the bandwidth (pf = 0 near the end of W).
+ * fmt is a constant at each call, so each format gets its own loop. */
+#define RT_STEP_KC 16 /* rows of W per pass over the accumulators */
+#define RT_STEP_PF 64 /* rows of W prefetched ahead */
+RT_INLINE void rt_linear_step_rows(int64_t fmt, const float *x, int64_t kn, const char *w, int64_t ld, int64_t nn,
+				   float *acc, int pf)
+{
+	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
+	for (; j + 64 <= nn; j += 64) {
+		const char *wk = w + j * es;
+		__m256 a0 = _mm256_load_ps(acc + j), a1 = _mm256_load_ps(acc + j + 8);
+		__m256 a2 = _mm256_load_ps(acc + j + 16), a3 = _mm256_load_ps(acc + j + 24);
+		__m256 a4 = _mm256_load_ps(acc + j + 32), a5 = _mm256_load_ps(acc + j + 40);
+		__m256 a6 = _mm256_load_ps(acc + j + 48), a7 = _mm256_load_ps(acc + j + 56);
+		for (k = 0; k < kn; k++, wk += ld) {
+			__m256 b = _mm256_broadcast_ss(x + k);
+			if (pf) {
+				int64_t l;
+				for (l = 0; l < 64 * es; l += 64)
+					_mm_prefetch(wk + RT_STEP_PF * ld + l, _MM_HINT_T0);
+			}
+			a0 = _mm256_fmadd_ps(b, rt_w8(fmt, wk), a0);
+			a1 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 8 * es), a1);
+			a2 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 16 * es), a2);
+			a3 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 24 * es), a3);
+			a4 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 32 * es), a4);
+			a5 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 40 * es), a5);
+			a6 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 48 * es), a6);
+			a7 = _mm256_fmadd_ps(b, rt_w8(fmt, wk + 56 * es), a7);
+		}
+		_mm256_store_ps(acc + j, a0), _mm256_store_ps(acc + j + 8, a1);
+		_mm256_store_ps(acc + j + 16, a2), _mm256_store_ps(acc + j + 24, a3);
+		_mm256_store_ps(acc + j + 32, a4), _mm256_store_ps(acc + j + 40, a5);
+		_mm256_store_ps(acc + j + 48, a6), _mm256_store_ps(acc + j + 56, a7);
+	}
+	for (; j < nn; j += 8) {
+		const char *wk = w + j * es;
+		__m256 a = _mm256_load_ps(acc + j);
+		for (k = 0; k < kn; k++, wk += ld) {
+			if (pf)
+				_mm_prefetch(wk + RT_STEP_PF * ld, _MM_HINT_T0);
+			a = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), rt_w8(fmt, wk), a);
+		}
+		_mm256_store_ps(acc + j, a);
+	}
+}
+
+#define RT_BAND 2048 /* columns of one row's accumulators: 8 KB of L1 */
+#define RT_BLK_M 16  /* rows of x per block */
+#define RT_BLK_N 128 /* columns per block: 16 x 128 accumulators, 8 KB */
+#define RT_BLK_K 32  /* rows of W per pass: 8 KB of bf16, in L1 for all the rows of x */
+
+/* Rows m0..m0+3 of x (row stride ldx) against the kn rows of W at w (ld
+ * bytes apart), columns [0, nn): acc (row stride RT_BLK_N) = fma(x[k],
+ * W[k][n], acc) in k order, tiles of 4 rows by 16 columns in registers
+ * (each weight vector widened once for the four rows).  pf: prefetch the
+ * rows RT_BLK_K below, the next pass's. */
+RT_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
+			       int64_t nn, float *acc, int pf)
+{
+	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
+	float *c0 = acc, *c1 = acc + RT_BLK_N, *c2 = acc + 2 * RT_BLK_N, *c3 = acc + 3 * RT_BLK_N;
+	for (; j + 16 <= nn; j += 16) {
+		const char *wk = w + j * es;
+		__m256 a00 = _mm256_load_ps(c0 + j), a01 = _mm256_load_ps(c0 + j + 8);
+		__m256 a10 = _mm256_load_ps(c1 + j), a11 = _mm256_load_ps(c1 + j + 8);
+		__m256 a20 = _mm256_load_ps(c2 + j), a21 = _mm256_load_ps(c2 + j + 8);
+		__m256 a30 = _mm256_load_ps(c3 + j), a31 = _mm256_load_ps(c3 + j + 8);
+		for (k = 0; k < kn; k++, wk += ld) {
+			__m256 v0 = rt_w8(fmt, wk), v1 = rt_w8(fmt, wk + 8 * es), b;
+			if (pf)
+				_mm_prefetch(wk + RT_BLK_K * ld, _MM_HINT_T0);
+			b = _mm256_broadcast_ss(x + k);
+			a00 = _mm256_fmadd_ps(b, v0, a00), a01 = _mm256_fmadd_ps(b, v1, a01);
+			b = _mm256_broadcast_ss(x + ldx + k);
+			a10 = _mm256_fmadd_ps(b, v0, a10), a11 = _mm256_fmadd_ps(b, v1, a11);
+			b = _mm256_broadcast_ss(x + 2 * ldx + k);
+			a20 = _mm256_fmadd_ps(b, v0, a20), a21 = _mm256_fmadd_ps(b, v1, a21);
+			b = _mm256_broadcast_ss(x + 3 * ldx + k);
+			a30 = _mm256_fmadd_ps(b, v0, a30), a31 = _mm256_fmadd_ps(b, v1, a31);
+		}
+		_mm256_store_ps(c0 + j, a00), _mm256_store_ps(c0 + j + 8, a01);
+		_mm256_store_ps(c1 + j, a10), _mm256_store_ps(c1 + j + 8, a11);
+		_mm256_store_ps(c2 + j, a20), _mm256_store_ps(c2 + j + 8, a21);
+		_mm256_store_ps(c3 + j, a30), _mm256_store_ps(c3 + j + 8, a31);
+	}
+	for (; j < nn; j += 8) {
+		const char *wk = w + j * es;
+		__m256 a0 = _mm256_load_ps(c0 + j), a1 = _mm256_load_ps(c1 + j);
+		__m256 a2 = _mm256_load_ps(c2 + j), a3 = _mm256_load_ps(c3 + j);
+		for (k = 0; k < kn; k++, wk += ld) {
+			__m256 v = rt_w8(fmt, wk);
+			a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), v, a0);
+			a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + ldx + k), v, a1);
+			a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * ldx + k), v, a2);
+			a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * ldx + k), v, a3);
+		}
+		_mm256_store_ps(c0 + j, a0), _mm256_store_ps(c1 + j, a1);
+		_mm256_store_ps(c2 + j, a2), _mm256_store_ps(c3 + j, a3);
+	}
+}
+
+/* y[0:R, 0:nn] (row stride N) of rt_linear's layouts 0 and 2: W rows of
  * the nn columns at w + k * ldw elements (f32 or bf16), nn a multiple of 8
- * up to RT_BAND / R; the accumulators in an L1 buffer, one FMA chain over k
- * per element.  The rows of W a few k ahead are prefetched: the walk down
- * the columns jumps a row of W per k (layout 0) or streams a band
- * (layout 2), and the hardware prefetchers only follow the second. */
-#define RT_BAND 2048 /* accumulators: 8 KB of L1 */
-#define RT_BAND_PF 4 /* rows of W prefetched ahead */
+ * up to RT_BLK_N (RT_BAND for one row); one FMA chain over k per element,
+ * so a row's bits do not depend on R or on the columns a thread takes.
+ * One row (a decoding step) is bound by memory and streams W with 64
+ * columns in registers; up to RT_BLK_M rows are bound by the FMAs and
+ * pass over W once per RT_BLK_K rows, the accumulators in L1 between
+ * passes, 4 rows by 16 columns at a time (the leftover rows one by one). */
 static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
 			   int64_t fmt, float alpha, const float *bias, float *y)
 {
-	float accbuf[RT_BAND] __attribute__((aligned(32)));
-	float *acc[4];
+	float acc[RT_BAND] __attribute__((aligned(32)));
 	__m256 va = _mm256_set1_ps(alpha);
-	int64_t k, j, es = fmt == RT_BF16 ? 2 : 4;
+	int64_t k, j, es = fmt == RT_BF16 ? 2 : 4, ld = ldw * es, st = R == 1 ? 0 : RT_BLK_N;
 	int i;
-	for (i = 0; i < 4; i++)
-		acc[i] = accbuf + i * (RT_BAND / 4);
-	for (i = 0; i < R; i++) {
-		acc[i] = accbuf + i * (RT_BAND / R / 8 * 8); /* 32-byte aligned rows */
+	for (i = 0; i < R; i++)
 		for (j = 0; j < nn; j += 8)
-			_mm256_store_ps(acc[i] + j, _mm256_setzero_ps());
-	}
-	k = 0;
-	if (R == 1) { /* a decoding step: 4 rows of W per pass over the accumulators (the
-		       * same FMAs in the same order per element, fewer loads and stores) */
-		for (; k + 4 <= K; k += 4) {
-			__m256 b0 = _mm256_broadcast_ss(x + k), b1 = _mm256_broadcast_ss(x + k + 1);
-			__m256 b2 = _mm256_broadcast_ss(x + k + 2), b3 = _mm256_broadcast_ss(x + k + 3);
-			const char *w0 = (const char *)w + k * ldw * es, *w1 = w0 + ldw * es, *w2 = w1 + ldw * es,
-				   *w3 = w2 + ldw * es;
-			if (k + 4 + RT_BAND_PF < K)
-				for (j = 0; j < nn * es; j += 64) {
-					_mm_prefetch(w0 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
-					_mm_prefetch(w1 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
-					_mm_prefetch(w2 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
-					_mm_prefetch(w3 + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
-				}
-			for (j = 0; j < nn; j += 8) {
-				__m256 a = _mm256_load_ps(acc[0] + j);
-				if (fmt == RT_BF16) {
-					a = _mm256_fmadd_ps(b0, rt_bf16x8((const uint16_t *)w0 + j), a);
-					a = _mm256_fmadd_ps(b1, rt_bf16x8((const uint16_t *)w1 + j), a);
-					a = _mm256_fmadd_ps(b2, rt_bf16x8((const uint16_t *)w2 + j), a);
-					a = _mm256_fmadd_ps(b3, rt_bf16x8((const uint16_t *)w3 + j), a);
-				} else {
-					a = _mm256_fmadd_ps(b0, _mm256_loadu_ps((const float *)w0 + j), a);
-					a = _mm256_fmadd_ps(b1, _mm256_loadu_ps((const float *)w1 + j), a);
-					a = _mm256_fmadd_ps(b2, _mm256_loadu_ps((const float *)w2 + j), a);
-					a = _mm256_fmadd_ps(b3, _mm256_loadu_ps((const float *)w3 + j), a);
-				}
-				_mm256_store_ps(acc[0] + j, a);
-			}
-		}
-	}
-	for (; k < K; k++) {
-		__m256 b0 = _mm256_broadcast_ss(x + k), b1 = b0, b2 = b0, b3 = b0;
-		const char *wk = (const char *)w + k * ldw * es;
-		if (k + RT_BAND_PF < K)
-			for (j = 0; j < nn * es; j += 64)
-				_mm_prefetch(wk + RT_BAND_PF * ldw * es + j, _MM_HINT_T1);
-		if (R > 1)
-			b1 = _mm256_broadcast_ss(x + K + k);
-		if (R > 2)
-			b2 = _mm256_broadcast_ss(x + 2 * K + k);
-		if (R > 3)
-			b3 = _mm256_broadcast_ss(x + 3 * K + k);
-		for (j = 0; j < nn; j += 8) {
-			__m256 v;
+			_mm256_store_ps(acc + i * st + j, _mm256_setzero_ps());
+	if (R == 1) { /* a decoding step */
+		for (k = 0; k < K; k += RT_STEP_KC) {
+			int64_t kn = K - k < RT_STEP_KC ? K - k : RT_STEP_KC;
+			int pf = k + kn + RT_STEP_PF <= K;
 			if (fmt == RT_BF16)
-				v = rt_bf16x8((const uint16_t *)wk + j);
+				rt_linear_step_rows(RT_BF16, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
 			else
-				v = _mm256_loadu_ps((const float *)wk + j);
-			_mm256_store_ps(acc[0] + j, _mm256_fmadd_ps(b0, v, _mm256_load_ps(acc[0] + j)));
-			if (R > 1)
-				_mm256_store_ps(acc[1] + j, _mm256_fmadd_ps(b1, v, _mm256_load_ps(acc[1] + j)));
-			if (R > 2)
-				_mm256_store_ps(acc[2] + j, _mm256_fmadd_ps(b2, v, _mm256_load_ps(acc[2] + j)));
-			if (R > 3)
-				_mm256_store_ps(acc[3] + j, _mm256_fmadd_ps(b3, v, _mm256_load_ps(acc[3] + j)));
+				rt_linear_step_rows(RT_F32, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
+		}
+	} else {
+		for (k = 0; k < K; k += RT_BLK_K) {
+			int64_t kn = K - k < RT_BLK_K ? K - k : RT_BLK_K;
+			const char *wk = (const char *)w + k * ld;
+			int pf = k + kn + RT_BLK_K <= K;
+			for (i = 0; i + 4 <= R; i += 4)
+				if (fmt == RT_BF16)
+					rt_linear_tile4(RT_BF16, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+				else
+					rt_linear_tile4(RT_F32, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+			for (; i < R; i++)
+				if (fmt == RT_BF16)
+					rt_linear_step_rows(RT_BF16, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
+				else
+					rt_linear_step_rows(RT_F32, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
 		}
 	}
 	for (i = 0; i < R; i++)
 		for (j = 0; j < nn; j += 8) {
-			__m256 r = _mm256_mul_ps(_mm256_load_ps(acc[i] + j), va);
+			__m256 r = _mm256_mul_ps(_mm256_load_ps(acc + i * st + j), va);
 			if (bias)
 				r = _mm256_add_ps(r, _mm256_loadu_ps(bias + j));
 			_mm256_storeu_ps(y + i * N + j, r);
@@ -423,12 +545,12 @@ static void rt_linear_cols(int64_t M, const float *x, int64_t K, int64_t N, cons
 {
 	int64_t c0 = 0, m, n, k, es = fmt == RT_BF16 ? 2 : 4;
 #ifdef RT_AVX2
-	int64_t band = (M < 1 ? RT_BAND : M < 4 ? RT_BAND / M : RT_BAND / 4) / 8 * 8;
+	int64_t band = M == 1 ? RT_BAND : RT_BLK_N;
 	for (; c0 + 8 <= nn; c0 += band) {
 		int64_t cn = (nn - c0) / 8 * 8 < band ? (nn - c0) / 8 * 8 : band, m0;
-		for (m0 = 0; m0 < M; m0 += 4)
-			rt_linear_band(M - m0 < 4 ? (int)(M - m0) : 4, x + m0 * K, K, N, (const char *)w + c0 * es, ldw, cn,
-				       fmt, alpha, bias ? bias + c0 : 0, y + m0 * N + c0);
+		for (m0 = 0; m0 < M; m0 += RT_BLK_M)
+			rt_linear_band(M - m0 < RT_BLK_M ? (int)(M - m0) : RT_BLK_M, x + m0 * K, K, N,
+				       (const char *)w + c0 * es, ldw, cn, fmt, alpha, bias ? bias + c0 : 0, y + m0 * N + c0);
 		if (cn < band) {
 			c0 += cn;
 			break;

@@ -157,7 +157,7 @@ int main(int argc, char **argv)
 	one_case(1, 6, 64, 20, 2, RT_FMT_MXFP4, RT_I64); /* 40 positions on one expert: two groups */
 	for (c = 0; c < count; c++) {
 		int mx = rnd() % 2;
-		one_case(rndi(1, 9), rndi(1, 40), mx ? 32 * rndi(1, 20) : rndi(1, 600), rndi(1, 20), rndi(1, 4),
+		one_case(rndi(1, 9), rndi(1, 40), mx || rnd() % 2 ? 32 * rndi(1, 20) : rndi(1, 600), rndi(1, 20), rndi(1, 4),
 			 mx ? RT_FMT_MXFP4 : RT_BF16, rnd() % 2 ? RT_I32 : RT_I64);
 	}
 	printf("%d passed, %d failed\n", npass, nfail);
