@@ -67,12 +67,14 @@ void print_stats(Graph *g, FILE *f)
 		(long long)g->folded_bytes);
 	for (int i = 0; i < nops; i++)
 		fprintf(f, "  %-20s %ld\n", ops[i], (long)(intptr_t)map_get(&counts, ops[i]));
-	int64_t by[32] = { 0 }, mx = 0, model_bytes = 0;
+	int64_t by[32] = { 0 }, mx = 0, q8 = 0, model_bytes = 0;
 	for (int i = 0; i < g->nblob; i++) {
 		Value *v = g->blobvals[i];
 		model_bytes += nbytes(v);
 		if (v->wfmt == FMT_MXFP4)
 			mx += stored_bytes(v);
+		else if (v->wfmt == FMT_Q8)
+			q8 += stored_bytes(v);
 		else
 			by[(v->wfmt ? v->wfmt : v->dtype) & 31] += stored_bytes(v);
 	}
@@ -80,6 +82,8 @@ void print_stats(Graph *g, FILE *f)
 		(long long)g->blob_bytes, (long long)model_bytes);
 	if (mx)
 		fprintf(f, "  %-6s %lld bytes\n", "mxfp4", (long long)mx);
+	if (q8)
+		fprintf(f, "  %-6s %lld bytes\n", "q8", (long long)q8);
 	for (int d = 0; d < 32; d++)
 		if (by[d])
 			fprintf(f, "  %-6s %lld bytes\n", dtype_name(d), (long long)by[d]);

@@ -512,7 +512,7 @@ static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
 		xwrite(w->f, data, len, w->path);
 		w->pos += len;
 	} else {
-		int64_t n = len / 4, out = w->wfmt == RT_BF16 ? 2 * n : n / 32 * 17;
+		int64_t n = len / 4, out = w->wfmt == RT_BF16 ? 2 * n : w->wfmt == FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
 		w->conv = xrealloc(w->conv, out + 1);
 		encode_chunk(w->wfmt, data, n, w->conv);
 		xwrite(w->f, w->conv, out, w->path);
@@ -541,6 +541,29 @@ static void put_banded(Graph *g, Value *v, BlobWriter *w)
 	}
 	const_reader_close(&rd);
 	free(buf);
+}
+
+/* A transposed weight (fuse.c): [K,N] stored as N rows of K, read from
+ * the source a band of columns at a time (K rows of up to RT_LINEAR_BAND
+ * values, transposed in memory: 6 MB for K = 2880). */
+static void put_transposed(Graph *g, Value *v, BlobWriter *w)
+{
+	int64_t K = v->dims[0], N = v->dims[1];
+	float *buf = xcalloc(K * RT_LINEAR_BAND + 1, 4), *row = xcalloc(K + 1, 4);
+	ConstReader rd = const_reader(g, v);
+	for (int64_t n0 = 0; n0 < N; n0 += RT_LINEAR_BAND) {
+		int64_t nn = N - n0 < RT_LINEAR_BAND ? N - n0 : RT_LINEAR_BAND;
+		for (int64_t k = 0; k < K; k++)
+			const_read(&rd, (k * N + n0) * 4, nn * 4, buf + k * nn);
+		for (int64_t j = 0; j < nn; j++) {
+			for (int64_t k = 0; k < K; k++)
+				row[k] = buf[k * nn + j];
+			put_chunk(w, row, 0, K * 4);
+		}
+	}
+	const_reader_close(&rd);
+	free(buf);
+	free(row);
 }
 
 static void write_blob_to(Graph *g, FILE *f, const char *path)
@@ -574,6 +597,8 @@ static void write_blob_to(Graph *g, FILE *f, const char *path)
 		w.wfmt = v->wfmt && v->wfmt != v->dtype ? v->wfmt : 0;
 		if (v->banded)
 			put_banded(g, v, &w);
+		else if (v->transposed)
+			put_transposed(g, v, &w);
 		else
 			const_chunks(g, v, put_chunk, &w);
 	}

@@ -83,8 +83,27 @@ static int mxfp4_exponent(const float *x)
 	return INT32_MIN;
 }
 
+/* Q8: d = max|x| / 127 per block of 32, q = x / d rounded to nearest */
+static void encode_q8(const float *src, unsigned char *dst)
+{
+	float amax = 0, d;
+	for (int j = 0; j < 32; j++)
+		amax = fmaxf(amax, fabsf(src[j]));
+	d = amax / 127;
+	memcpy(dst, &d, 4);
+	for (int j = 0; j < 32; j++) {
+		long q = d > 0 ? lrintf(src[j] / d) : 0;
+		dst[4 + j] = (unsigned char)(signed char)(q > 127 ? 127 : q < -127 ? -127 : q);
+	}
+}
+
 void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
 {
+	if (wfmt == FMT_Q8) {
+		for (int64_t b = 0; b < n / 32; b++)
+			encode_q8(src + 32 * b, dst + 36 * b);
+		return;
+	}
 	if (wfmt == RT_BF16) {
 		for (int64_t i = 0; i < n; i++) {
 			uint16_t h = rt_f32_bf16(src[i]);
@@ -121,6 +140,17 @@ static int scan_mxfp4(void *ctx, const void *data, int64_t off, int64_t len)
 	return 0;
 }
 
+static int scan_finite(void *ctx, const void *data, int64_t off, int64_t len)
+{
+	(void)ctx;
+	(void)off;
+	const float *f = data;
+	for (int64_t i = 0; i < len / 4; i++)
+		if (!isfinite(f[i]))
+			return 1;
+	return 0;
+}
+
 /* Format of weight W whose rows of `row` values are the reduction axis
  * (row = 0: no format that needs blocks along rows). */
 static int choose_format(Graph *g, Value *w, int64_t row)
@@ -130,7 +160,9 @@ static int choose_format(Graph *g, Value *w, int64_t row)
 	if (g_weights_mode == WEIGHTS_BF16)
 		return RT_BF16;
 	if (row && row % 32 == 0 && !const_chunks(g, w, scan_mxfp4, NULL))
-		return FMT_MXFP4;
+		return FMT_MXFP4; /* exact, and smaller than q8 */
+	if (g_weights_mode == WEIGHTS_Q8 && row && row % 32 == 0 && !const_chunks(g, w, scan_finite, NULL))
+		return FMT_Q8; /* else as auto */
 	if (!const_chunks(g, w, scan_bf16, NULL))
 		return RT_BF16;
 	return RT_F32;
@@ -404,6 +436,29 @@ static void fuse_linear(Graph *g, Node *n)
 	n->aux = fmt("%d %.17g", layout, alpha);
 }
 
+/* w (not an output) is read only as the [K,N] weight of Linear nodes of
+ * layout 0 (or already 2), so its storage may change */
+static int linear_only(Graph *g, Value *w)
+{
+	int ok = w->output_index < 0;
+	for (int j = 0; ok && j < g->nnodes; j++) {
+		Node *r = g->nodes[j];
+		for (int k = 0; ok && !r->dead && k < r->nin; k++)
+			if (r->in[k] == w)
+				ok = !strcmp(r->op, "Linear") && k == 1 && (r->aux[0] == '0' || r->aux[0] == '2');
+	}
+	return ok;
+}
+
+/* store [K,N] weight w as N rows of K (emit.c), read by layout 1 */
+static void transpose_linear(Graph *g, Value *w)
+{
+	w->transposed = 1;
+	for (int j = 0; j < g->nnodes; j++)
+		if (!g->nodes[j]->dead && !strcmp(g->nodes[j]->op, "Linear") && g->nodes[j]->in[1] == w)
+			g->nodes[j]->aux = fmt("1%s", g->nodes[j]->aux + 1);
+}
+
 void fuse(Graph *g)
 {
 	for (int i = 0; i < g->nnodes; i++) {
@@ -423,15 +478,19 @@ void fuse(Graph *g)
 		if (n->dead || (strcmp(n->op, "MoEGemv") && strcmp(n->op, "Linear") && strcmp(n->op, "Embed")))
 			continue;
 		Value *w = n->in[n->op[0] == 'L' ? 1 : 0];
-		if (n->op[0] == 'E') { /* embedding rows: bf16 when exact */
+		if (n->op[0] == 'E') { /* embedding rows: bf16 when exact (q8 if asked) */
 			if (!w->wfmt && only_fused_readers(g, w))
-				w->wfmt = choose_format(g, w, 0);
+				w->wfmt = choose_format(g, w, g_weights_mode == WEIGHTS_Q8 ? w->dims[1] : 0);
 			continue;
 		}
 		if (w->wfmt || !only_fused_readers(g, w))
 			continue;
+		if (g_weights_mode == WEIGHTS_Q8 && n->aux[0] == '0' && w->dims[0] % 32 == 0 && linear_only(g, w))
+			transpose_linear(g, w); /* q8 blocks run along K: rows of K (layout 1) */
 		int rows = n->op[0] == 'M' || n->aux[0] == '1';
 		int64_t row = rows ? w->dims[w->rank - 1] : 0;
+		if (w->transposed)
+			row = w->dims[0];
 		w->wfmt = choose_format(g, w, row);
 		/* row-major [K,N] linears read bf16 or f32 only */
 		if (!rows && w->wfmt == FMT_MXFP4)
@@ -446,18 +505,13 @@ void fuse(Graph *g)
 		if (n->dead || strcmp(n->op, "Linear") || n->aux[0] != '0' || n->in[1]->banded)
 			continue;
 		Value *w = n->in[1];
-		int ok = w->output_index < 0;
-		for (int j = 0; ok && j < g->nnodes; j++) {
-			Node *r = g->nodes[j];
-			for (int k = 0; ok && !r->dead && k < r->nin; k++)
-				if (r->in[k] == w)
-					ok = !strcmp(r->op, "Linear") && k == 1 && (r->aux[0] == '0' || r->aux[0] == '2');
-		}
-		if (!ok)
+		if (!linear_only(g, w))
 			continue;
 		w->banded = RT_LINEAR_BAND;
 		for (int j = 0; j < g->nnodes; j++)
 			if (!g->nodes[j]->dead && !strcmp(g->nodes[j]->op, "Linear") && g->nodes[j]->in[1] == w)
 				g->nodes[j]->aux = fmt("2%s", g->nodes[j]->aux + 1);
 	}
+	if (g_weights_mode != WEIGHTS_AUTO) /* a blob of other formats is refused */
+		g->hash = fnv1a(g->hash, &g_weights_mode, sizeof g_weights_mode);
 }

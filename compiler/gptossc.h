@@ -59,8 +59,9 @@ struct Value {
 	char *ext_path;
 	int64_t ext_off;
 	int folded; /* computed by fold.c */
-	int wfmt;   /* weights: format in the blob (RT_F32, RT_BF16, FMT_MXFP4); 0 = dtype */
+	int wfmt;   /* weights: format in the blob (RT_F32, RT_BF16, FMT_MXFP4, FMT_Q8); 0 = dtype */
 	int banded; /* a [K,N] weight stored as bands of RT_LINEAR_BAND columns (fuse.c) */
+	int transposed; /* a [K,N] weight stored as [N,K] rows, for a row-block format (fuse.c) */
 
 	/* plan.c */
 	int loc;
@@ -190,6 +191,7 @@ ConstReader const_reader(Graph *g, Value *v);
 void const_read(ConstReader *r, int64_t off, int64_t len, void *dst);
 void const_reader_close(ConstReader *r);
 #define FMT_MXFP4 100 /* = RT_FMT_MXFP4 of runtime/fused.c */
+#define FMT_Q8 101    /* = RT_FMT_Q8: blocks of 32 along a row, f32 scale + 32 int8 (lossy) */
 int64_t stored_bytes(const Value *v);
 void set_shape(Value *v, int dtype, int rank, const int64_t *dims);
 
@@ -216,7 +218,7 @@ int fold_node(Graph *g, Node *n);
 void simplify(Graph *g);
 
 /* fuse.c */
-enum { WEIGHTS_AUTO, WEIGHTS_F32, WEIGHTS_BF16 };
+enum { WEIGHTS_AUTO, WEIGHTS_F32, WEIGHTS_BF16, WEIGHTS_Q8 };
 extern int g_weights_mode;
 extern int g_threads;
 void fuse(Graph *g);
@@ -285,6 +287,7 @@ int run_main(int argc, char **argv);
 
 /* main.c */
 int parse_tap_option(int argc, char **argv, int *i);
+int parse_weights_option(int argc, char **argv, int *i);
 Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int npins,
 		     int no_fold, const char *dump_after);
 

@@ -229,5 +229,7 @@ int64_t stored_bytes(const Value *v)
 		return numel(v) * 2;
 	if (v->wfmt == FMT_MXFP4)
 		return numel(v) / 32 * 17;
+	if (v->wfmt == FMT_Q8)
+		return numel(v) / 32 * 36;
 	return nbytes(v);
 }

@@ -23,7 +23,9 @@ static const char usage[] =
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
 	"  --weights=FMT       weight storage: auto (default: MXFP4 or bf16 where exactly\n"
-	"                      lossless, else f32), f32, or bf16 (lossy where not exact)\n"
+	"                      lossless, else f32), f32, bf16 (lossy where not exact), or q8\n"
+	"                      (lossy: 8-bit blocks of 32 along the reduction axis where it\n"
+	"                      is a multiple of 32, auto's choice elsewhere)\n"
 	"  --tap NAME          expose the intermediate value NAME as an extra output (repeatable)\n"
 	"  --tap-all           expose every computed intermediate value\n"
 	"  --threads N         a pthread pool of N threads in the generated code (default 1:\n"
@@ -163,6 +165,26 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	return g;
 }
 
+/* --weights=FMT or --weights FMT at argv[*i] (shared with `gptossc run`) */
+int parse_weights_option(int argc, char **argv, int *i)
+{
+	const char *a = argv[*i], *v;
+	if (strncmp(a, "--weights=", 10) && strcmp(a, "--weights"))
+		return 0;
+	v = a[9] == '=' ? a + 10 : (*i + 1 < argc ? argv[++*i] : "");
+	if (!strcmp(v, "auto"))
+		g_weights_mode = WEIGHTS_AUTO;
+	else if (!strcmp(v, "f32"))
+		g_weights_mode = WEIGHTS_F32;
+	else if (!strcmp(v, "bf16"))
+		g_weights_mode = WEIGHTS_BF16;
+	else if (!strcmp(v, "q8"))
+		g_weights_mode = WEIGHTS_Q8;
+	else
+		usage_error("--weights takes auto, f32, bf16 or q8, not '%s'", v);
+	return 1;
+}
+
 int parse_tap_option(int argc, char **argv, int *i)
 {
 	if (!strcmp(argv[*i], "--tap") && *i + 1 < argc && g_ntaps < 256) {
@@ -210,16 +232,7 @@ int main(int argc, char **argv)
 			o.dump_after = a + 13;
 		} else if (!strcmp(a, "--stats")) {
 			o.stats = 1;
-		} else if (!strncmp(a, "--weights=", 10) || !strcmp(a, "--weights")) {
-			const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : "");
-			if (!strcmp(v, "auto"))
-				g_weights_mode = WEIGHTS_AUTO;
-			else if (!strcmp(v, "f32"))
-				g_weights_mode = WEIGHTS_F32;
-			else if (!strcmp(v, "bf16"))
-				g_weights_mode = WEIGHTS_BF16;
-			else
-				usage_error("--weights takes auto, f32 or bf16, not '%s'", v);
+		} else if (parse_weights_option(argc, argv, &i)) {
 		} else if (!strcmp(a, "--threads")) {
 			if (i + 1 >= argc || atoi(argv[i + 1]) < 1 || atoi(argv[i + 1]) > 64)
 				usage_error("--threads wants a number from 1 to 64");

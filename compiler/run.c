@@ -135,7 +135,7 @@ int run_main(int argc, char **argv)
 		const char *a = argv[i];
 		if ((!strcmp(a, "-i") || !strcmp(a, "-O") || !strcmp(a, "--cc") || !strcmp(a, "-d")) && i + 1 >= argc)
 			usage_error("%s needs an argument", a);
-		if (parse_tap_option(argc, argv, &i))
+		if (parse_tap_option(argc, argv, &i) || parse_weights_option(argc, argv, &i))
 			continue;
 		if (!strcmp(a, "-i")) {
 			const char *v = argv[++i], *eq = strchr(v, '=');
@@ -161,6 +161,7 @@ int run_main(int argc, char **argv)
 			pin_vals[npins++] = atoll(eq + 1);
 		} else if (!strcmp(a, "--help")) {
 			printf("usage: gptossc run model.onnx -i [NAME=]FILE.pb ... -O DIR [--by-index] [--cc \"CMD\"] [-d NAME=VALUE]\n"
+			       "                   [--weights=FMT] [--threads N] [--tap NAME]\n"
 			       "  --by-index   name output files output_<i>.pb (the node tests' layout)\n");
 			return 0;
 		} else if (a[0] == '-') {

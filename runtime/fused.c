@@ -96,8 +96,11 @@ RT_API void rt_moe_gemv(void *const *t, const int64_t *p)
  * RT_BF16: the upper half of the f32 bits.
  * MXFP4 (RT_FMT_MXFP4): blocks of 32 values along a row: one E8M0 scale
  * byte (2^(e-127)) then 16 bytes of e2m1 codes, value j in the low nibble
- * of byte j%16 for j < 16 and in the high nibble for j >= 16 (as ggml). */
+ * of byte j%16 for j < 16 and in the high nibble for j >= 16 (as ggml).
+ * Q8 (RT_FMT_Q8, --weights q8, lossy): blocks of 32 values along a row:
+ * an f32 scale d then 32 int8 q, the values d * q. */
 #define RT_FMT_MXFP4 100
+#define RT_FMT_Q8 101
 
 #ifndef RT_AVX2
 static const float rt_fused_e2m1[16] = {
@@ -161,6 +164,23 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 #endif
 		for (; i < n; i++)
 			out[i] = rt_bf16_f32(h[i]);
+		return;
+	}
+	if (fmt == RT_FMT_Q8) {
+		const unsigned char *b = (const unsigned char *)w;
+		for (; i + 32 <= n; i += 32, b += 36, out += 32) {
+			float d;
+			int j;
+			memcpy(&d, b, 4);
+#ifdef RT_AVX2
+			for (j = 0; j < 32; j += 8)
+				_mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+									    _mm_loadl_epi64((const __m128i *)(b + 4 + j))))));
+#else
+			for (j = 0; j < 32; j++)
+				out[j] = d * (float)(signed char)b[4 + j];
+#endif
+		}
 		return;
 	}
 	{
@@ -278,11 +298,11 @@ static void rt_mxfp4_rows(const uint8_t *b, int64_t rb, const float *x, int64_t 
 /* bytes of one row of n values in format fmt */
 static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 {
-	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : n / 32 * 17;
+	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : fmt == RT_FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
 }
 
 /* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
- * (bf16 or MXFP4), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.
+ * (bf16, MXFP4 or Q8), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.
  * Expert-major: each selected expert's row is decoded once and used for
  * every position routed to it. */
 RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
@@ -384,7 +404,7 @@ RT_INLINE __m256 rt_w8(int64_t fmt, const char *p)
  * fmt is a constant at each call, so each format gets its own loop. */
 #define RT_STEP_KC 16 /* rows of W per pass over the accumulators */
 #define RT_STEP_PF 64 /* rows of W prefetched ahead */
-RT_INLINE void rt_linear_step_rows(int64_t fmt, const float *x, int64_t kn, const char *w, int64_t ld, int64_t nn,
+RT_INLINE void rt_linear_onerow(int64_t fmt, const float *x, int64_t kn, const char *w, int64_t ld, int64_t nn,
 				   float *acc, int pf)
 {
 	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
@@ -505,9 +525,9 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 			int64_t kn = K - k < RT_STEP_KC ? K - k : RT_STEP_KC;
 			int pf = k + kn + RT_STEP_PF <= K;
 			if (fmt == RT_BF16)
-				rt_linear_step_rows(RT_BF16, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
+				rt_linear_onerow(RT_BF16, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
 			else
-				rt_linear_step_rows(RT_F32, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
+				rt_linear_onerow(RT_F32, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
 		}
 	} else {
 		for (k = 0; k < K; k += RT_BLK_K) {
@@ -521,9 +541,9 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 					rt_linear_tile4(RT_F32, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
 			for (; i < R; i++)
 				if (fmt == RT_BF16)
-					rt_linear_step_rows(RT_BF16, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
+					rt_linear_onerow(RT_BF16, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
 				else
-					rt_linear_step_rows(RT_F32, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
+					rt_linear_onerow(RT_F32, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
 		}
 	}
 	for (i = 0; i < R; i++)
@@ -586,7 +606,7 @@ static void rt_linear_cols(int64_t M, const float *x, int64_t K, int64_t N, cons
  * t = {x, W, bias or 0, y}; p = {M, K, N, layout, fmt, alpha_bits, n_begin, n_end}
  * computes the columns [n_begin, n_end) (the threads' share)
  * layout 0: W is [K,N] row-major (f32 or bf16); layout 1: W is [N,K] (rows
- * of K, in format fmt: f32, bf16 or MXFP4), read once for all M rows;
+ * of K, in format fmt: f32, bf16, MXFP4 or Q8), read once for all M rows;
  * layout 2: W [K,N] stored in bands of RT_LINEAR_BAND columns, each band
  * [K, width] row-major, one after the other (compiler/fuse.c). */
 RT_API void rt_linear(void *const *t, const int64_t *p)

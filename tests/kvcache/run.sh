@@ -30,10 +30,11 @@ ok() { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 WARN="-Wall -Wextra -Werror"
 
-# harness DIR CC LABEL: DIR/m.onnx compiled (-n P), the harness built with CC and run
+# harness DIR CC LABEL [OPTION]: DIR/m.onnx compiled (-n P, with OPTION), the harness built with CC and run
 harness() {
-	d=$1 cc=$2 label=$3
-	if ! ./gptossc --kv-cache "$d/m.onnx" -o "$d/m.c" -n P > "$d/gptossc.log" 2>&1; then
+	d=$1 cc=$2 label=$3 opt=${4:-}
+	# shellcheck disable=SC2086
+	if ! ./gptossc --kv-cache $opt "$d/m.onnx" -o "$d/m.c" -n P > "$d/gptossc.log" 2>&1; then
 		bad "$label: gptossc --kv-cache failed: $(head -3 "$d/gptossc.log")"
 		return
 	fi
@@ -68,6 +69,10 @@ for cfg in tiny small; do
 		harness "$d" gcc "$cfg/$layout gcc"
 		[ $cfg = tiny ] && command -v tcc >/dev/null && harness "$d" tcc "$cfg/$layout tcc"
 	done
+	# the lossy q8 weights (layout 1 linears, q8 decoding): steps still equal the window bit for bit
+	q=$out/$cfg-q8
+	mkdir -p "$q" && ln -sf "../$cfg-flat-unique/m.onnx" "$q/m.onnx" && ln -sf "../$cfg-flat-unique/m.onnx.data" "$q/m.onnx.data"
+	harness "$q" gcc "$cfg/flat-unique --weights q8 gcc" "--weights q8"
 done
 
 # the same model exported by torch.onnx (models/torch_gptoss.py): its full window against the numpy

@@ -3,7 +3,8 @@
  * double-precision reference.
  *
  * Built by tests/unit/run.sh scalar (-DRT_NO_SIMD), with the machine's
- * SIMD flags, and with tcc.  Random shapes (E experts, R rows of C
+ * SIMD flags, and with tcc.  Expert rows in bf16, MXFP4 or Q8 (--weights
+ * q8: an f32 scale and 32 int8 per block).  Random shapes (E experts, R rows of C
  * values, positions [T,k] routed by an index tensor with negative and
  * out-of-range entries, int32 and int64), rows split in thread-sized
  * ranges:
@@ -74,7 +75,7 @@ static void run(const void *w, const void *idx, const float *x, float *y, int64_
 
 static void one_case(int64_t E, int64_t R, int64_t C, int64_t T, int64_t K, int64_t fmt, int64_t idt)
 {
-	int64_t rb = fmt == RT_BF16 ? 2 * C : C / 32 * 17, npos = T * K, i, e, o, c, pos;
+	int64_t rb = fmt == RT_BF16 ? 2 * C : fmt == RT_FMT_Q8 ? C / 32 * 36 : C / 32 * 17, npos = T * K, i, e, o, c, pos;
 	unsigned char *w = malloc(E * R * rb);
 	double *wd = malloc(sizeof(double) * E * R * C);
 	float *x = malloc(sizeof(float) * T * C), *y = malloc(sizeof(float) * npos * R), *y1 = malloc(sizeof(float) * R);
@@ -98,6 +99,17 @@ static void one_case(int64_t E, int64_t R, int64_t C, int64_t T, int64_t K, int6
 					h = (uint16_t)(u >> 16); /* truncated: exactly bf16 */
 					memcpy(r + 2 * c, &h, 2);
 					rd[c] = rt_bf16_f32(h);
+				}
+			} else if (fmt == RT_FMT_Q8) {
+				for (c = 0; c < C; c += 32) {
+					unsigned char *b = r + c / 32 * 36;
+					float d = (float)ldexp(1.0 + rndf() * 0.5, (int)rndi(-12, -4));
+					int j;
+					memcpy(b, &d, 4);
+					for (j = 0; j < 32; j++) {
+						b[4 + j] = (unsigned char)(signed char)rndi(-127, 127);
+						rd[c + j] = (double)(d * (float)(signed char)b[4 + j]);
+					}
 				}
 			} else {
 				for (c = 0; c < C; c += 32) {
@@ -155,10 +167,11 @@ int main(int argc, char **argv)
 	one_case(2, 13, 2880, 3, 2, RT_FMT_MXFP4, RT_I32); /* gpt-oss width: chunks of 256 and a tail of 64 */
 	one_case(2, 7, 300, 4, 4, RT_BF16, RT_I64);
 	one_case(1, 6, 64, 20, 2, RT_FMT_MXFP4, RT_I64); /* 40 positions on one expert: two groups */
+	one_case(3, 9, 2880, 5, 2, RT_FMT_Q8, RT_I64);
 	for (c = 0; c < count; c++) {
-		int mx = rnd() % 2;
-		one_case(rndi(1, 9), rndi(1, 40), mx || rnd() % 2 ? 32 * rndi(1, 20) : rndi(1, 600), rndi(1, 20), rndi(1, 4),
-			 mx ? RT_FMT_MXFP4 : RT_BF16, rnd() % 2 ? RT_I32 : RT_I64);
+		int f = (int)(rnd() % 3); /* bf16, MXFP4, Q8 */
+		one_case(rndi(1, 9), rndi(1, 40), f || rnd() % 2 ? 32 * rndi(1, 20) : rndi(1, 600), rndi(1, 20), rndi(1, 4),
+			 f == 0 ? RT_BF16 : f == 1 ? RT_FMT_MXFP4 : RT_FMT_Q8, rnd() % 2 ? RT_I32 : RT_I64);
 	}
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail != 0;
