@@ -102,6 +102,12 @@ RT_API void rt_moe_gemv(void *const *t, const int64_t *p)
 #define RT_FMT_MXFP4 100
 #define RT_FMT_Q8 101
 
+/* bytes of one row of n values in format fmt */
+static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
+{
+	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : fmt == RT_FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
+}
+
 #ifndef RT_AVX2
 static const float rt_fused_e2m1[16] = {
 	0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
@@ -268,38 +274,78 @@ static void rt_fused_dots4(const float *r, const float *x, int64_t n, float *y)
 	_mm_storeu_ps(y, _mm_add_ps(_mm_loadu_ps(y), rt_hsum8x4(v[0], v[1], v[2], v[3])));
 }
 
-/* y[o] = rt_moe_gemv_q's chunked sum of rt_fused_dot(decoded row o, x)
- * for the nr MXFP4 rows of C values at b (rb bytes apart): one
- * position's share of an expert, four rows at a time, each row's chunks
- * of 256 summed in order as the decoding path does.  C a multiple of 32. */
-static void rt_mxfp4_rows(const uint8_t *b, int64_t rb, const float *x, int64_t C, int64_t nr, float *y)
+/* rt_mxfp4_dot8 for Q8 blocks (an f32 scale, then 32 int8) */
+RT_INLINE __m256 rt_q8_dot8(const uint8_t *b, const float *x, int64_t n)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+	int64_t i;
+	for (i = 0; i < n; i += 32, b += 36) {
+		float d;
+		__m256 sc;
+		memcpy(&d, b, 4);
+		sc = _mm256_set1_ps(d);
+#define RT_Q8(j) _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 4 + (j))))))
+		a0 = _mm256_fmadd_ps(RT_Q8(0), _mm256_loadu_ps(x + i), a0);
+		a1 = _mm256_fmadd_ps(RT_Q8(8), _mm256_loadu_ps(x + i + 8), a1);
+		a2 = _mm256_fmadd_ps(RT_Q8(16), _mm256_loadu_ps(x + i + 16), a2);
+		a3 = _mm256_fmadd_ps(RT_Q8(24), _mm256_loadu_ps(x + i + 24), a3);
+#undef RT_Q8
+	}
+	return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+}
+
+RT_INLINE __m256 rt_q_dot8(int64_t fmt, const uint8_t *b, const float *x, int64_t n)
+{
+	return fmt == RT_FMT_Q8 ? rt_q8_dot8(b, x, n) : rt_mxfp4_dot8(b, x, n);
+}
+
+/* y[o] = the chunked sum of rt_fused_dot(decoded row o, x) that the
+ * decoding paths compute (chunks of 256 added in order), for the nr rows
+ * of C values in format fmt (MXFP4 or Q8) at b, rb bytes apart: one
+ * position's share of an expert, or one row of a linear layer, read once
+ * and decoded in registers, four rows at a time.  C a multiple of 32. */
+static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x, int64_t C, int64_t nr, float *y)
 {
 	int64_t o = 0, c0;
 	for (; o + 4 <= nr; o += 4, b += 4 * rb) {
 		__m128 s = _mm_setzero_ps();
 		for (c0 = 0; c0 < C; c0 += 256) {
 			int64_t n = C - c0 < 256 ? C - c0 : 256;
-			const uint8_t *bc = b + c0 / 32 * 17;
-			s = _mm_add_ps(s, rt_hsum8x4(rt_mxfp4_dot8(bc, x + c0, n), rt_mxfp4_dot8(bc + rb, x + c0, n),
-						     rt_mxfp4_dot8(bc + 2 * rb, x + c0, n),
-						     rt_mxfp4_dot8(bc + 3 * rb, x + c0, n)));
+			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
+			s = _mm_add_ps(s, rt_hsum8x4(rt_q_dot8(fmt, bc, x + c0, n), rt_q_dot8(fmt, bc + rb, x + c0, n),
+						     rt_q_dot8(fmt, bc + 2 * rb, x + c0, n),
+						     rt_q_dot8(fmt, bc + 3 * rb, x + c0, n)));
 		}
 		_mm_storeu_ps(y + o, s);
 	}
 	for (; o < nr; o++, b += rb) {
 		float s = 0;
 		for (c0 = 0; c0 < C; c0 += 256)
-			s += rt_hsum8(rt_mxfp4_dot8(b + c0 / 32 * 17, x + c0, C - c0 < 256 ? C - c0 : 256));
+			s += rt_hsum8(rt_q_dot8(fmt, b + rt_fused_row_bytes(fmt, c0), x + c0, C - c0 < 256 ? C - c0 : 256));
 		y[o] = s;
+	}
+}
+
+/* y[0:4] of rows n..n+3 for every m (rows of stride N), zeroed first:
+ * rt_linear layout 1's chunked sums, each chunk of the four W rows decoded
+ * once for all M rows of x (rt_fused_dots4). */
+static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, const float *x, int64_t M, int64_t K, float *y,
+		       int64_t N)
+{
+	float rows4[4 * 256] __attribute__((aligned(32)));
+	int64_t k, m, r;
+	for (m = 0; m < M; m++)
+		_mm_storeu_ps(y + m * N, _mm_setzero_ps());
+	for (k = 0; k < K; k += 256) {
+		int64_t kn = K - k < 256 ? K - k : 256;
+		for (r = 0; r < 4; r++)
+			rt_fused_decode(w + r * rb + rt_fused_row_bytes(fmt, k), fmt, kn, rows4 + r * 256);
+		for (m = 0; m < M; m++)
+			rt_fused_dots4(rows4, x + m * K + k, kn, y + m * N);
 	}
 }
 #endif
 
-/* bytes of one row of n values in format fmt */
-static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
-{
-	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : fmt == RT_FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
-}
 
 /* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
  * (bf16, MXFP4 or Q8), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.
@@ -341,10 +387,10 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 			if (!nsel)
 				break;
 #ifdef RT_AVX2
-			if (nsel == 1 && first == 0 && fmt == RT_FMT_MXFP4 && C % 32 == 0) {
+			if (nsel == 1 && first == 0 && (fmt == RT_FMT_MXFP4 || fmt == RT_FMT_Q8) && C % 32 == 0) {
 				/* read once (a decoding step): dots straight from the
 				 * codes, chunk by chunk as below */
-				rt_mxfp4_rows(W + (e * R + ob) * rb, rb, X + selx[0], C, oe - ob, Y + sel[0] * R + ob);
+				rt_q_rows(fmt, W + (e * R + ob) * rb, rb, X + selx[0], C, oe - ob, Y + sel[0] * R + ob);
 				break;
 			}
 #endif
@@ -620,7 +666,22 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		int64_t rb = rt_fused_row_bytes(fmt, K);
 		const unsigned char *W = (const unsigned char *)t[1];
 		float row[256];
-		for (n = nb; n < ne; n++) {
+		n = nb;
+#ifdef RT_AVX2
+		if (fmt != RT_F32 && K % 32 == 0) { /* four rows of W at a time, the same sums */
+			if (M == 1 && fmt != RT_BF16) { /* a decoding step: straight from the codes */
+				rt_q_rows(fmt, W + nb * rb, rb, x, K, ne - nb, y + nb);
+				n = ne;
+			} else {
+				for (; n + 4 <= ne; n += 4)
+					rt_q_rows4(fmt, W + n * rb, rb, x, M, K, y + n, N);
+			}
+			for (m = 0; m < M; m++)
+				for (k = nb; k < n; k++)
+					y[m * N + k] = alpha * y[m * N + k] + (bias ? bias[k] : 0);
+		}
+#endif
+		for (; n < ne; n++) {
 			float b = bias ? bias[n] : 0;
 			if (fmt == RT_F32) {
 				for (m = 0; m < M; m++)

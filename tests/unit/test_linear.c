@@ -10,7 +10,8 @@
  *     layout 0 (W row-major) on the same values;
  *   - each row computed alone (M = 1, a decoding step) bit-identical to
  *     the same row of the M-row call (the full window): the KV cache's
- *     steps rely on it.
+ *     steps rely on it;
+ *   - layout 1 with MXFP4 and Q8 rows (--weights q8), the same two checks.
  * Prints "N passed, N failed" and exits non-zero on failure.
  */
 #define _POSIX_C_SOURCE 199309L
@@ -132,6 +133,64 @@ static void one_case(int64_t M, int64_t K, int64_t N, int fmt, int with_bias)
 	free(x), free(wf), free(bias), free(w0), free(w1), free(w2), free(y0), free(y1), free(y2), free(yr);
 }
 
+/* layout 1 with rows of K in a block format (MXFP4 or Q8, K a multiple of
+ * 32): against the reference, and a row alone (the decoding step's path,
+ * dots straight from the codes) bit-identical to the M-row call (rows
+ * decoded once for all M) */
+static void q_case(int64_t M, int64_t K, int64_t N, int fmt)
+{
+	static const double e2m1[16] = { 0, 0.5, 1, 1.5, 2, 3, 4, 6, -0.0, -0.5, -1, -1.5, -2, -3, -4, -6 };
+	int64_t rb = fmt == RT_FMT_Q8 ? K / 32 * 36 : K / 32 * 17, i, k, n, j;
+	unsigned char *w = malloc(N * rb);
+	double *wd = malloc(sizeof(double) * N * K), alpha = rnd() % 2 ? 1.0 : 0.75;
+	float *x = malloc(sizeof(float) * M * K), *bias = malloc(sizeof(float) * N);
+	float *y = malloc(sizeof(float) * M * N), *yr = malloc(sizeof(float) * N);
+	int ok = 1, b = (int)(rnd() % 2);
+	for (i = 0; i < M * K; i++)
+		x[i] = rndf();
+	for (n = 0; n < N; n++) {
+		bias[n] = rndf();
+		for (k = 0; k < K; k += 32) {
+			unsigned char *blk = w + n * rb + rt_fused_row_bytes(fmt, k);
+			if (fmt == RT_FMT_Q8) {
+				float d = (float)ldexp(1.0 + rndf() * 0.5, (int)rndi(-10, -5));
+				memcpy(blk, &d, 4);
+				for (j = 0; j < 32; j++) {
+					blk[4 + j] = (unsigned char)(signed char)rndi(-127, 127);
+					wd[n * K + k + j] = (double)(d * (float)(signed char)blk[4 + j]);
+				}
+			} else {
+				blk[0] = (unsigned char)rndi(120, 128);
+				for (j = 0; j < 16; j++) {
+					blk[1 + j] = (unsigned char)rnd();
+					wd[n * K + k + j] = ldexp(e2m1[blk[1 + j] & 15], blk[0] - 127);
+					wd[n * K + k + j + 16] = ldexp(e2m1[blk[1 + j] >> 4], blk[0] - 127);
+				}
+			}
+		}
+	}
+	run(x, w, b ? bias : NULL, y, M, K, N, 1, fmt, alpha, rndi(1, 3));
+	for (i = 0; i < M && ok; i++)
+		for (n = 0; n < N && ok; n++) {
+			double ref = 0, mag = 1e-30;
+			for (k = 0; k < K; k++) {
+				ref += (double)x[i * K + k] * wd[n * K + k];
+				mag += fabs((double)x[i * K + k] * wd[n * K + k]);
+			}
+			ref = alpha * ref + (b ? bias[n] : 0);
+			mag = alpha * mag + (b ? fabs(bias[n]) : 0);
+			ok = fabs(y[i * N + n] - ref) <= TOL_REL * mag;
+		}
+	check(ok, "layout 1 (block format) against the reference", M, K, N, fmt);
+	ok = 1;
+	for (i = 0; i < M && ok; i++) {
+		run(x + i * K, w, b ? bias : NULL, yr, 1, K, N, 1, fmt, alpha, rndi(1, 3));
+		ok = !memcmp(yr, y + i * N, sizeof(float) * N);
+	}
+	check(ok, "layout 1 (block format): a row alone bit-identical to the M-row call", M, K, N, fmt);
+	free(w), free(wd), free(x), free(bias), free(y), free(yr);
+}
+
 int main(int argc, char **argv)
 {
 	int count = argc > 1 && !strcmp(argv[1], "--quick") ? 40 : 150, c;
@@ -139,6 +198,11 @@ int main(int argc, char **argv)
 	one_case(16, 64, RT_LINEAR_BAND * 2 + 8, RT_BF16, 1);
 	for (c = 0; c < count; c++)
 		one_case(rndi(1, 20), rndi(1, 300), rndi(1, 1300), rnd() % 2 ? RT_BF16 : RT_F32, (int)(rnd() % 2));
+	q_case(3, 2880, 37, RT_FMT_Q8);
+	for (c = 0; c < count / 3; c++) {
+		q_case(rndi(1, 20), 32 * rndi(1, 12), rndi(1, 70), rnd() % 2 ? RT_FMT_Q8 : RT_FMT_MXFP4);
+		one_case(rndi(1, 20), 32 * rndi(1, 10), rndi(1, 300), RT_BF16, (int)(rnd() % 2)); /* K % 32 == 0 */
+	}
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail != 0;
 }
