@@ -436,6 +436,120 @@ static void fuse_linear(Graph *g, Node *n)
 	n->aux = fmt("%d %.17g", layout, alpha);
 }
 
+/* ---- RMSNorm ----
+ * The decomposed chain the exporters write,
+ *     y = x * (1 / Sqrt(ReduceMean(x^2, last axis) + eps)) * w
+ * (x^2 as Pow(x, 2) or Mul(x, x); the reciprocal as Div(1, .) or
+ * Reciprocal, or Div(x, Sqrt(.)); either operand order of the Muls and
+ * the Add), becomes one RMSNormalization(x, w): one pass per row instead
+ * of six elementwise calls and a reduction. */
+
+/* the producer of v if it is a live op node whose output only `user` reads */
+static Node *chain_node(Value *v, const char *op)
+{
+	Node *p = v->producer;
+	if (!p || p->dead || strcmp(p->op, op) || v->nuses != 1 || v->output_index >= 0 || v->is_const)
+		return NULL;
+	return p;
+}
+
+static int is_scalar_const(Graph *g, Value *v, double want, double *got)
+{
+	if (!v->is_const || v->dtype != RT_F32 || numel(v) != 1)
+		return 0;
+	double c = const_float(g, v, 0);
+	if (got)
+		*got = c;
+	return !got ? c == want : 1;
+}
+
+/* x if v = Sqrt(ReduceMean(x^2 over the last axis) + eps), with the chain's nodes in dead[] */
+static Value *rms_denominator(Graph *g, Value *v, double *eps, Node **dead)
+{
+	Node *sq = chain_node(v, "Sqrt"), *add, *mean, *p;
+	if (!sq || !(add = chain_node(sq->in[0], "Add")))
+		return NULL;
+	int e = is_scalar_const(g, add->in[1], 0, eps) ? 1 : is_scalar_const(g, add->in[0], 0, eps) ? 0 : -1;
+	if (e < 0 || !(mean = chain_node(add->in[1 - e], "ReduceMean")) || attr_i(mean, "keepdims", 1) != 1)
+		return NULL;
+	Value *m = mean->out[0], *sqv = mean->in[0];
+	if (!(p = chain_node(sqv, "Pow")) && !(p = chain_node(sqv, "Mul")))
+		return NULL;
+	Value *x = p->in[0];
+	if (!strcmp(p->op, "Pow") ? !is_scalar_const(g, p->in[1], 2, NULL) : p->in[1] != x)
+		return NULL;
+	/* the mean runs over the last axis only: [..., H] -> [..., 1] */
+	if (x->dtype != RT_F32 || x->rank < 1 || m->rank != x->rank || x->dims[x->rank - 1] < 2 ||
+	    m->dims[m->rank - 1] != 1 || memcmp(m->dims, x->dims, (x->rank - 1) * sizeof *x->dims))
+		return NULL;
+	dead[0] = sq, dead[1] = add, dead[2] = mean, dead[3] = p;
+	return x;
+}
+
+static void fuse_rmsnorm(Graph *g, Node *n)
+{
+	Node *dead[6] = { 0 };
+	Value *x = NULL, *w = NULL;
+	double eps = 0;
+	for (int o = 0; o < 2 && !x; o++) {
+		Value *a = n->in[o], *r;
+		Node *m1 = NULL, *rec;
+		w = n->in[1 - o];
+		if (!w->is_const || w->dtype != RT_F32 || w->rank != 1 || n->out[0]->rank < 1 ||
+		    w->dims[0] != n->out[0]->dims[n->out[0]->rank - 1])
+			continue;
+		if ((m1 = chain_node(a, "Div"))) { /* x / Sqrt(...) */
+			x = rms_denominator(g, m1->in[1], &eps, dead);
+			x = x == m1->in[0] ? x : NULL;
+		} else if ((m1 = chain_node(a, "Mul"))) { /* x * (1 / Sqrt(...)) */
+			for (int q = 0; q < 2 && !x; q++) {
+				r = m1->in[q];
+				if ((rec = chain_node(r, "Div")) && is_scalar_const(g, rec->in[0], 1, NULL))
+					x = rms_denominator(g, rec->in[1], &eps, dead);
+				else if ((rec = chain_node(r, "Reciprocal")))
+					x = rms_denominator(g, rec->in[0], &eps, dead);
+				if (x && x != m1->in[1 - q])
+					x = NULL;
+				if (x)
+					dead[4] = rec;
+			}
+		}
+		if (x)
+			dead[5] = m1;
+	}
+	if (!x)
+		return;
+	/* n becomes RMSNormalization(x, w, axis=-1, epsilon) */
+	Value **in = xcalloc(2, sizeof(Value *));
+	in[0] = x;
+	in[1] = w;
+	n->in = in;
+	n->nin = 2;
+	n->op = "RMSNormalization";
+	n->domain = "";
+	n->def = op_find("", "RMSNormalization");
+	n->attr = xcalloc(2, sizeof *n->attr);
+	n->nattr = 2;
+	for (int i = 0; i < 2; i++) {
+		Onnx__AttributeProto *at = xcalloc(1, sizeof *at);
+		onnx__attribute_proto__init(at);
+		at->name = i ? "epsilon" : "axis";
+		at->type = i ? ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT : ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+		at->has_type = 1;
+		at->i = -1;
+		at->f = (float)eps;
+		n->attr[i] = at;
+	}
+	x->nuses++;
+	for (int i = 0; i < 6; i++)
+		if (dead[i]) {
+			dead[i]->dead = 1;
+			for (int k = 0; k < dead[i]->nin; k++)
+				if (dead[i]->in[k])
+					dead[i]->in[k]->nuses--;
+		}
+}
+
 /* w (not an output) is read only as the [K,N] weight of Linear nodes of
  * layout 0 (or already 2), so its storage may change */
 static int linear_only(Graph *g, Value *w)
@@ -471,6 +585,8 @@ void fuse(Graph *g)
 			fuse_linear(g, n);
 		else if (!strcmp(n->op, "Gather"))
 			fuse_embed(g, n);
+		else if (!strcmp(n->op, "Mul"))
+			fuse_rmsnorm(g, n);
 	}
 	/* weight formats, once the fused kernels are known */
 	for (int i = 0; i < g->nnodes; i++) {
