@@ -10,14 +10,8 @@ import os
 import sys
 
 import numpy as np
-from onnx import TensorProto, numpy_helper
 
-
-def load(path):
-    t = TensorProto()
-    with open(path, "rb") as f:
-        t.ParseFromString(f.read())
-    return numpy_helper.to_array(t)
+from compare import load  # tests/gptoss/compare.py
 
 
 def main():

@@ -24,25 +24,8 @@
 #define TOL_REL 1e-5
 
 static int npass, nfail;
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static int64_t rndi(int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
-}
-
-static float rndf(void)
-{
-	return (float)((double)(rnd() >> 11) / 9007199254740992.0 * 2 - 1);
-}
+#define RNG_SEED 0x9E3779B97F4A7C15ull
+#include "rng.h"
 
 static void check(int ok, const char *what, int64_t M, int64_t K, int64_t N, int fmt)
 {

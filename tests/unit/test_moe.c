@@ -26,25 +26,8 @@
 #define TOL_REL 1e-5
 
 static int npass, nfail;
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static int64_t rndi(int64_t lo, int64_t hi)
-{
-	return lo + (int64_t)(rnd() % (uint64_t)(hi - lo + 1));
-}
-
-static float rndf(void)
-{
-	return (float)((double)(rnd() >> 11) / 9007199254740992.0 * 2 - 1);
-}
+#define RNG_SEED 0x2545F4914F6CDD1Dull
+#include "rng.h"
 
 static void check(int ok, const char *what, int64_t E, int64_t R, int64_t C, int64_t npos, int64_t fmt)
 {
