@@ -143,8 +143,8 @@ def main():
     notes = [
         "ORT: onnxruntime-node %s, intraOpNumThreads = thr, graph optimisations on, same ONNX file "
         "(flat-unique layout) and tokens." % info.get("ort_version", "?"),
-        "gptossc: the generated C built with `%s`; %s" % (
-            info.get("cc", "cc -O2 -march=native"),
+        "gptossc: `--weights %s`, the generated C built with `%s`; %s" % (
+            info.get("weights", "auto"), info.get("cc", "cc -O2 -march=native"),
             "the generated code takes a thread count (gptossc --threads)." if info.get("gptossc_threads") == "1"
             else "the generated code is single-threaded, so every gptossc column is one thread "
                  "(marked (1t) in the 2-thread rows) while ORT uses thr threads."),

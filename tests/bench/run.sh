@@ -14,6 +14,7 @@
 #   --steps     generated tokens for the decode measurement (default 4; keep 3 + steps <= T so
 #               every KV-cache token is a step, not a sliding window)
 #   --bw-mb     buffer of the bandwidth probe (default 512)
+#   --weights   gptossc --weights FMT (default auto; q8 is lossy, see the README)
 #   --no-ort    gptossc only
 #   --decode    also measure decode throughput for configs other than 20b-2layer
 # Environment: CC (default cc), BENCH_CFLAGS (default "-O2 -march=native"), ORT_NODE_MODULES,
@@ -26,7 +27,7 @@ cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 configs="tiny small"
 threads="1 2"
-reps= rounds= warmup= steps=4 bw_mb=512 use_ort=1 models= decode_all=0
+reps= rounds= warmup= steps=4 bw_mb=512 use_ort=1 models= decode_all=0 weights=auto
 while [ $# -gt 0 ]; do
 	case $1 in
 	--configs) configs=$2; shift 2 ;;
@@ -38,8 +39,9 @@ while [ $# -gt 0 ]; do
 	--bw-mb) bw_mb=$2; shift 2 ;;
 	--model) models="$models $2"; shift 2 ;;
 	--no-ort) use_ort=0; shift ;;
+	--weights) weights=$2; shift 2 ;;
 	--decode) decode_all=1; shift ;;
-	-h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -80,6 +82,7 @@ info ort_version "${ortv:-?}"
 gthreads=0
 ./gptossc --help 2>&1 | grep -q -- '--threads' && gthreads=1
 info gptossc_threads "$gthreads"
+info weights "$weights"
 
 # --- memory bandwidth -------------------------------------------------------------------
 bw1=
@@ -173,8 +176,8 @@ bench_case() {
 	[ $big = 1 ] && mmap=--mmap
 	decode=$big
 	[ $decode_all = 1 ] && decode=1
-	extra=
-	[ $decode = 1 ] && extra=--main
+	extra="--weights $weights"
+	[ $decode = 1 ] && extra="$extra --main"
 	dir=$out/$name
 	T= flops_per_run= token_bytes= blob=
 	builderr=
