@@ -326,22 +326,23 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 	}
 }
 
-/* y[0:4] of rows n..n+3 for every m (rows of stride N), zeroed first:
- * rt_linear layout 1's chunked sums, each chunk of the four W rows decoded
- * once for all M rows of x (rt_fused_dots4). */
-static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, const float *x, int64_t M, int64_t K, float *y,
-		       int64_t N)
+/* yp[i][yo:yo+4] = the chunked sums of rows 0..3 of W (C values in
+ * format fmt at w, rb bytes apart) dotted with xp[i], for the np vectors
+ * i: each chunk of the four rows decoded once for all of them (the
+ * batched MoE, layout-1 linears).  C a multiple of 32. */
+static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int64_t np, const float *const *xp,
+		       float *const *yp, int64_t yo)
 {
 	float rows4[4 * 256] __attribute__((aligned(32)));
-	int64_t k, m, r;
-	for (m = 0; m < M; m++)
-		_mm_storeu_ps(y + m * N, _mm_setzero_ps());
-	for (k = 0; k < K; k += 256) {
-		int64_t kn = K - k < 256 ? K - k : 256;
+	int64_t c0, i, r;
+	for (i = 0; i < np; i++)
+		_mm_storeu_ps(yp[i] + yo, _mm_setzero_ps());
+	for (c0 = 0; c0 < C; c0 += 256) {
+		int64_t cn = C - c0 < 256 ? C - c0 : 256;
 		for (r = 0; r < 4; r++)
-			rt_fused_decode(w + r * rb + rt_fused_row_bytes(fmt, k), fmt, kn, rows4 + r * 256);
-		for (m = 0; m < M; m++)
-			rt_fused_dots4(rows4, x + m * K + k, kn, y + m * N);
+			rt_fused_decode(w + r * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, rows4 + r * 256);
+		for (i = 0; i < np; i++)
+			rt_fused_dots4(rows4, xp[i] + c0, cn, yp[i] + yo);
 	}
 }
 #endif
@@ -396,21 +397,13 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 #endif
 			o = ob;
 #ifdef RT_AVX2
-			/* four rows at a time: their chunks decoded, then each
-			 * position's four dots at once (rt_mxfp4_dots4) */
-			for (; C % 32 == 0 && o + 4 <= oe; o += 4) {
-				float rows4[4 * 256] __attribute__((aligned(32)));
-				int64_t c0, r;
+			if (C % 32 == 0) { /* four rows at a time, each position's four dots at once */
+				const float *xp[32];
+				float *yp[32];
 				for (k = 0; k < nsel; k++)
-					_mm_storeu_ps(Y + sel[k] * R + o, _mm_setzero_ps());
-				for (c0 = 0; c0 < C; c0 += 256) {
-					int64_t cn = C - c0 < 256 ? C - c0 : 256;
-					for (r = 0; r < 4; r++)
-						rt_fused_decode(W + (e * R + o + r) * rb + rt_fused_row_bytes(fmt, c0), fmt, cn,
-								rows4 + r * 256);
-					for (k = 0; k < nsel; k++)
-						rt_fused_dots4(rows4, X + selx[k] + c0, cn, Y + sel[k] * R + o);
-				}
+					xp[k] = X + selx[k], yp[k] = Y + sel[k] * R;
+				for (; o + 4 <= oe; o += 4)
+					rt_q_rows4(fmt, W + (e * R + o) * rb, rb, C, nsel, xp, yp, o);
 			}
 #endif
 			/* each row is decoded in chunks of 256 values (1 KB of stack,
@@ -673,8 +666,17 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 				rt_q_rows(fmt, W + nb * rb, rb, x, K, ne - nb, y + nb);
 				n = ne;
 			} else {
-				for (; n + 4 <= ne; n += 4)
-					rt_q_rows4(fmt, W + n * rb, rb, x, M, K, y + n, N);
+				const float *xp[32];
+				float *yp[32];
+				int64_t m0, mn;
+				for (m0 = 0; m0 < M; m0 += 32) { /* 32 rows of x per pass over W */
+					mn = M - m0 < 32 ? M - m0 : 32;
+					for (m = 0; m < mn; m++)
+						xp[m] = x + (m0 + m) * K, yp[m] = y + (m0 + m) * N;
+					for (k = nb; k + 4 <= ne; k += 4)
+						rt_q_rows4(fmt, W + k * rb, rb, K, mn, xp, yp, k);
+				}
+				n = nb + (ne - nb) / 4 * 4;
 			}
 			for (m = 0; m < M; m++)
 				for (k = nb; k < n; k++)

@@ -182,6 +182,7 @@ int main(int argc, char **argv)
 	for (c = 0; c < count; c++)
 		one_case(rndi(1, 20), rndi(1, 300), rndi(1, 1300), rnd() % 2 ? RT_BF16 : RT_F32, (int)(rnd() % 2));
 	q_case(3, 2880, 37, RT_FMT_Q8);
+	q_case(70, 96, 9, RT_FMT_MXFP4); /* more than 32 rows of x: passes of 32 */
 	for (c = 0; c < count / 3; c++) {
 		q_case(rndi(1, 20), 32 * rndi(1, 12), rndi(1, 70), rnd() % 2 ? RT_FMT_Q8 : RT_FMT_MXFP4);
 		one_case(rndi(1, 20), 32 * rndi(1, 10), rndi(1, 300), RT_BF16, (int)(rnd() % 2)); /* K % 32 == 0 */
