@@ -9,8 +9,12 @@
 #include "rt.h"
 
 #ifdef RT_AVX2
+/* the kernels' building blocks: inlined even when gcc judges them big,
+ * since a call per block of 32 weights costs more than the block */
+#define RT_KERNEL_INLINE static inline __attribute__((always_inline, unused))
+
 /* 8 bf16 values widened to floats (exact) */
-RT_INLINE __m256 rt_bf16x8(const uint16_t *h)
+RT_KERNEL_INLINE __m256 rt_bf16x8(const uint16_t *h)
 {
 	return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)h)), 16));
 }
@@ -139,7 +143,7 @@ RT_INLINE float rt_mxfp4_half_scale(uint8_t e)
 /* One MXFP4 block (a scale byte, then 16 bytes of nibble pairs) as its 32
  * floats, exactly: the nibbles become doubled e2m1 values as int8 by a
  * pshufb lookup (as ggml does), widened and scaled 8 at a time. */
-RT_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
+RT_KERNEL_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
 {
 	const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
 	const __m128i m4 = _mm_set1_epi8(15);
@@ -216,7 +220,7 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
  * its final rt_hsum8: the same values (decoded exactly as rt_fused_decode
  * does) and the same order of FMAs and sums, so the result is
  * bit-identical.  n a multiple of 32. */
-RT_INLINE __m256 rt_mxfp4_dot8(const uint8_t *b, const float *x, int64_t n)
+RT_KERNEL_INLINE __m256 rt_mxfp4_dot8(const uint8_t *b, const float *x, int64_t n)
 {
 	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
 	int64_t i;
@@ -275,7 +279,7 @@ static void rt_fused_dots4(const float *r, const float *x, int64_t n, float *y)
 }
 
 /* rt_mxfp4_dot8 for Q8 blocks (an f32 scale, then 32 int8) */
-RT_INLINE __m256 rt_q8_dot8(const uint8_t *b, const float *x, int64_t n)
+RT_KERNEL_INLINE __m256 rt_q8_dot8(const uint8_t *b, const float *x, int64_t n)
 {
 	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
 	int64_t i;
@@ -294,7 +298,7 @@ RT_INLINE __m256 rt_q8_dot8(const uint8_t *b, const float *x, int64_t n)
 	return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
 }
 
-RT_INLINE __m256 rt_q_dot8(int64_t fmt, const uint8_t *b, const float *x, int64_t n)
+RT_KERNEL_INLINE __m256 rt_q_dot8(int64_t fmt, const uint8_t *b, const float *x, int64_t n)
 {
 	return fmt == RT_FMT_Q8 ? rt_q8_dot8(b, x, n) : rt_mxfp4_dot8(b, x, n);
 }
@@ -429,7 +433,7 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 
 #ifdef RT_AVX2
 /* 8 weights of a row of W in format fmt (f32 or bf16) as floats */
-RT_INLINE __m256 rt_w8(int64_t fmt, const char *p)
+RT_KERNEL_INLINE __m256 rt_w8(int64_t fmt, const char *p)
 {
 	return fmt == RT_BF16 ? rt_bf16x8((const uint16_t *)p) : _mm256_loadu_ps((const float *)p);
 }
