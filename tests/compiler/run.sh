@@ -322,6 +322,40 @@ for c in "victim.bin victim.c" "self.c self.c"; do
 	if [ -n "$why" ]; then fail "$t" - "$why"; else pass "$t" -; fi
 done
 
+# --weights: the formats each mode stores (--stats), and a blob of one mode
+# is refused by a model.c of another (the graph hash covers the mode)
+tiny=$top/models/tiny/tiny.onnx
+for w in auto f32 bf16 q8; do
+	d=$T/weights/$w
+	mkdir -p "$d"
+	t="weights $w"
+	if ! "$G" "$tiny" --weights "$w" --stats -o "$d/m.c" >"$d/stats" 2>&1; then
+		fail "$t" - "gptossc failed: $(head -2 "$d/stats")"
+		continue
+	fi
+	fmts=$(sed -n 's/^  \(mxfp4\|q8\|bf16\|f32\) .*/\1/p' "$d/stats" | sort | tr '\n' ' ')
+	case $w in
+	auto) want="bf16 f32 mxfp4 " ;;
+	f32) want="f32 " ;;
+	bf16) want="bf16 f32 " ;;
+	q8) want="f32 mxfp4 q8 " ;;
+	esac
+	if [ "$fmts" = "$want" ]; then pass "$t" -; else fail "$t" - "stores [$fmts], expected [$want]"; fi
+	sed -n 's/^#define P_GRAPH_HASH \(.*\)ULL.*/\1/p;s/^#define M_GRAPH_HASH \(.*\)ULL.*/\1/p' "$d/m.h" >"$d/hash"
+done
+t="weights: each mode its own graph hash"
+if [ "$(cat "$T"/weights/*/hash | sort -u | wc -l)" -eq 4 ]; then pass "$t" -; else fail "$t" - "$(cat "$T"/weights/*/hash | tr '\n' ' ')"; fi
+t="weights: q8 blob smaller than auto's"
+if [ "$(wc -c <"$T/weights/q8/m.bin")" -lt "$(wc -c <"$T/weights/auto/m.bin")" ]; then pass "$t" -; else fail "$t" - "q8 $(wc -c <"$T/weights/q8/m.bin") bytes"; fi
+t="weights: an unknown format is refused"
+if "$G" "$tiny" --weights q4 -o "$T/weights/bad.c" >"$T/out" 2>&1; then
+	fail "$t" - "exit 0"
+elif grep -q "not 'q4'" "$T/out" && [ ! -e "$T/weights/bad.c" ]; then
+	pass "$t" -
+else
+	fail "$t" - "$(head -2 "$T/out")"
+fi
+
 [ $skipped -gt 0 ] || [ $xfailed -gt 0 ] && echo "($skipped skipped, $xfailed known compiler bugs: XFAIL)"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]
