@@ -49,23 +49,31 @@ int g_weights_mode = WEIGHTS_AUTO;
 
 /* ---- weight formats ---- */
 
-static const float e2m1[16] = { 0, .5f, 1, 1.5f, 2, 3, 4, 6, -0.0f, -.5f, -1, -1.5f, -2, -3, -4, -6 };
-
-/* e2m1 code of v, or -1 if v is not one */
+/* e2m1 code of v, or -1 if v is not one: |v| in {0, .5, 1, 1.5, 2, 3, 4,
+ * 6}, i.e. 2|v| an integer the table maps to a magnitude code, the sign
+ * (also of -0) in bit 3 */
 static int e2m1_code(float v)
 {
-	for (int c = 0; c < 16; c++)
-		if (e2m1[c] == v && (v != 0 || signbit(v) == signbit(e2m1[c])))
-			return c;
-	return -1;
+	static const signed char code_of_2v[13] = { 0, 1, 2, 3, 4, -1, 5, -1, 6, -1, -1, -1, 7 };
+	float t = fabsf(v) * 2; /* exact */
+	if (!(t <= 12) || t != (float)(int)t || code_of_2v[(int)t] < 0)
+		return -1;
+	return code_of_2v[(int)t] | (signbit(v) ? 8 : 0);
 }
 
-/* the block's scale exponent (2^k), or INT32_MIN if not exactly representable */
+/* the block's scale exponent (2^k), or INT32_MIN if not exactly
+ * representable (also for NaN and inf).  Run on every block of every
+ * weight at compile time, so no libm calls in the loops: x * 2^-k is
+ * ldexpf(x, -k) (both the exact product, rounded once). */
 static int mxfp4_exponent(const float *x)
 {
 	float amax = 0;
-	for (int j = 0; j < 32; j++)
-		amax = fmaxf(amax, fabsf(x[j]));
+	for (int j = 0; j < 32; j++) {
+		float a = fabsf(x[j]);
+		if (a != a)
+			return INT32_MIN;
+		amax = a > amax ? a : amax;
+	}
 	if (amax == 0)
 		return 0;
 	if (!isfinite(amax))
@@ -74,9 +82,10 @@ static int mxfp4_exponent(const float *x)
 	for (int kk = k; kk <= k + 1; kk++) {
 		if (kk < -127 || kk > 127)
 			continue;
+		float p = ldexpf(1.0f, -kk);
 		int ok = 1;
 		for (int j = 0; j < 32 && ok; j++)
-			ok = e2m1_code(ldexpf(x[j], -kk)) >= 0;
+			ok = e2m1_code(x[j] * p) >= 0;
 		if (ok)
 			return kk;
 	}
@@ -113,9 +122,10 @@ void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
 	}
 	for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 17) {
 		int k = mxfp4_exponent(src);
+		float p = ldexpf(1.0f, -k);
 		dst[0] = (unsigned char)(k + 127);
 		for (int j = 0; j < 16; j++)
-			dst[1 + j] = (unsigned char)(e2m1_code(ldexpf(src[j], -k)) | e2m1_code(ldexpf(src[j + 16], -k)) << 4);
+			dst[1 + j] = (unsigned char)(e2m1_code(src[j] * p) | e2m1_code(src[j + 16] * p) << 4);
 	}
 }
 
