@@ -108,6 +108,19 @@ static void rt_matmul_pack(const float *B, int64_t bsk, int64_t bsn, int64_t kc,
 	}
 }
 
+/* tmp (an MR x 16 tile, row stride 16) = Y's rows < mr, cols < nr, 0
+ * elsewhere: the kernels continue the sums already in Y (acc) rather than
+ * adding a fresh partial sum, so every element is one FMA chain over all
+ * of k whatever the blocking, as in the one-row kernel (a KV-cache step
+ * computes the window's bits). */
+static void rt_matmul_load(float *tmp, int mr, int nr, const float *Y, int64_t ysm, int64_t ysn)
+{
+	int i, j;
+	for (i = 0; i < RT_MM_MR; i++)
+		for (j = 0; j < RT_MM_NR; j++)
+			tmp[i * RT_MM_NR + j] = i < mr && j < nr ? Y[i * ysm + j * ysn] : 0;
+}
+
 /* Store an MR x 16 tile held in tmp (row stride 16): rows < mr, cols < nr. */
 static void rt_matmul_store(const float *tmp, int mr, int nr, float *Y, int64_t ysm,
 			    int64_t ysn, int acc)
@@ -134,6 +147,14 @@ static void rt_matmul_k6(int64_t kc, const float *A, int64_t asm_, int64_t ask, 
 	__m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
 	__m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
 	const float *a = A;
+	if (acc) {
+		float t[RT_MM_MR * RT_MM_NR];
+		rt_matmul_load(t, mr, nr, Y, ysm, ysn);
+		c00 = _mm256_loadu_ps(t), c01 = _mm256_loadu_ps(t + 8), c10 = _mm256_loadu_ps(t + 16);
+		c11 = _mm256_loadu_ps(t + 24), c20 = _mm256_loadu_ps(t + 32), c21 = _mm256_loadu_ps(t + 40);
+		c30 = _mm256_loadu_ps(t + 48), c31 = _mm256_loadu_ps(t + 56), c40 = _mm256_loadu_ps(t + 64);
+		c41 = _mm256_loadu_ps(t + 72), c50 = _mm256_loadu_ps(t + 80), c51 = _mm256_loadu_ps(t + 88);
+	}
 	for (k = 0; k < kc; k++) {
 		__m256 b0 = _mm256_loadu_ps(B), b1 = _mm256_loadu_ps(B + 8), x;
 		x = _mm256_broadcast_ss(a);
@@ -161,10 +182,6 @@ static void rt_matmul_k6(int64_t kc, const float *A, int64_t asm_, int64_t ask, 
 #define RT_MM_ROW(i, u, v)                                                                 \
 	if (i < mr) {                                                                      \
 		float *y = Y + i * ysm;                                                    \
-		if (acc) {                                                                 \
-			u = _mm256_add_ps(u, _mm256_loadu_ps(y));                          \
-			v = _mm256_add_ps(v, _mm256_loadu_ps(y + 8));                      \
-		}                                                                          \
 		_mm256_storeu_ps(y, u);                                                    \
 		_mm256_storeu_ps(y + 8, v);                                                \
 	}
@@ -189,7 +206,7 @@ static void rt_matmul_k6(int64_t kc, const float *A, int64_t asm_, int64_t ask, 
 		_mm256_storeu_ps(tmp + 72, c41);
 		_mm256_storeu_ps(tmp + 80, c50);
 		_mm256_storeu_ps(tmp + 88, c51);
-		rt_matmul_store(tmp, mr, nr, Y, ysm, ysn, acc);
+		rt_matmul_store(tmp, mr, nr, Y, ysm, ysn, 0);
 	}
 }
 
@@ -197,36 +214,27 @@ static void rt_matmul_k6(int64_t kc, const float *A, int64_t asm_, int64_t ask, 
 static void rt_matmul_k1(int64_t kc, const float *A, int64_t ask, const float *B, int64_t bs,
 			 int nr, float *Y, int64_t ysn, int acc)
 {
-	__m256 c0 = _mm256_setzero_ps(), c1 = c0, d0 = c0, d1 = c0;
+	__m256 c0 = _mm256_setzero_ps(), c1 = c0;
+	float tmp[RT_MM_MR * RT_MM_NR];
 	int64_t k;
-	for (k = 0; k + 1 < kc; k += 2) {
-		__m256 x = _mm256_broadcast_ss(A), z = _mm256_broadcast_ss(A + ask);
-		c0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(B), c0);
-		c1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(B + 8), c1);
-		d0 = _mm256_fmadd_ps(z, _mm256_loadu_ps(B + bs), d0);
-		d1 = _mm256_fmadd_ps(z, _mm256_loadu_ps(B + bs + 8), d1);
-		A += 2 * ask;
-		B += 2 * bs;
+	if (acc) {
+		rt_matmul_load(tmp, 1, nr, Y, 0, ysn);
+		c0 = _mm256_loadu_ps(tmp), c1 = _mm256_loadu_ps(tmp + 8);
 	}
-	if (k < kc) {
+	for (k = 0; k < kc; k++) {
 		__m256 x = _mm256_broadcast_ss(A);
 		c0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(B), c0);
 		c1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(B + 8), c1);
+		A += ask;
+		B += bs;
 	}
-	c0 = _mm256_add_ps(c0, d0);
-	c1 = _mm256_add_ps(c1, d1);
 	if (nr == RT_MM_NR && ysn == 1) {
-		if (acc) {
-			c0 = _mm256_add_ps(c0, _mm256_loadu_ps(Y));
-			c1 = _mm256_add_ps(c1, _mm256_loadu_ps(Y + 8));
-		}
 		_mm256_storeu_ps(Y, c0);
 		_mm256_storeu_ps(Y + 8, c1);
 	} else {
-		float tmp[RT_MM_NR];
 		_mm256_storeu_ps(tmp, c0);
 		_mm256_storeu_ps(tmp + 8, c1);
-		rt_matmul_store(tmp, 1, nr, Y, 0, ysn, acc);
+		rt_matmul_store(tmp, 1, nr, Y, 0, ysn, 0);
 	}
 }
 
@@ -274,10 +282,13 @@ static void rt_matmul_k6(int64_t kc, const float *A, int64_t asm_, int64_t ask, 
 	float32x4_t c[RT_MM_MR][4];
 	const float *a = A;
 	int i, j;
+	float tmp[RT_MM_MR * RT_MM_NR];
+	if (acc)
+		rt_matmul_load(tmp, mr, nr, Y, ysm, ysn);
 	for (i = 0; i < RT_MM_MR; i++) {
 		o[i] = i < mr ? i * asm_ : 0;
 		for (j = 0; j < 4; j++)
-			c[i][j] = vdupq_n_f32(0);
+			c[i][j] = acc ? vld1q_f32(tmp + i * RT_MM_NR + 4 * j) : vdupq_n_f32(0);
 	}
 	for (k = 0; k < kc; k++) {
 		float32x4_t b0 = vld1q_f32(B), b1 = vld1q_f32(B + 4), b2 = vld1q_f32(B + 8);
@@ -295,19 +306,14 @@ static void rt_matmul_k6(int64_t kc, const float *A, int64_t asm_, int64_t ask, 
 	if (nr == RT_MM_NR && ysn == 1) {
 		for (i = 0; i < mr; i++) {
 			float *y = Y + i * ysm;
-			for (j = 0; j < 4; j++) {
-				float32x4_t u = c[i][j];
-				if (acc)
-					u = vaddq_f32(u, vld1q_f32(y + 4 * j));
-				vst1q_f32(y + 4 * j, u);
-			}
+			for (j = 0; j < 4; j++)
+				vst1q_f32(y + 4 * j, c[i][j]);
 		}
 	} else {
-		float tmp[RT_MM_MR * RT_MM_NR];
 		for (i = 0; i < RT_MM_MR; i++)
 			for (j = 0; j < 4; j++)
 				vst1q_f32(tmp + i * RT_MM_NR + 4 * j, c[i][j]);
-		rt_matmul_store(tmp, mr, nr, Y, ysm, ysn, acc);
+		rt_matmul_store(tmp, mr, nr, Y, ysm, ysn, 0);
 	}
 }
 
@@ -315,7 +321,12 @@ static void rt_matmul_k1(int64_t kc, const float *A, int64_t ask, const float *B
 			 int nr, float *Y, int64_t ysn, int acc)
 {
 	float32x4_t c0 = vdupq_n_f32(0), c1 = c0, c2 = c0, c3 = c0;
+	float tmp[RT_MM_MR * RT_MM_NR];
 	int64_t k;
+	if (acc) {
+		rt_matmul_load(tmp, 1, nr, Y, 0, ysn);
+		c0 = vld1q_f32(tmp), c1 = vld1q_f32(tmp + 4), c2 = vld1q_f32(tmp + 8), c3 = vld1q_f32(tmp + 12);
+	}
 	for (k = 0; k < kc; k++) {
 		float32x4_t x = vdupq_n_f32(*A);
 		RT_MM_NFMA(c0, vld1q_f32(B), x);
@@ -325,14 +336,11 @@ static void rt_matmul_k1(int64_t kc, const float *A, int64_t ask, const float *B
 		A += ask;
 		B += bs;
 	}
-	{
-		float tmp[RT_MM_NR];
-		vst1q_f32(tmp, c0);
-		vst1q_f32(tmp + 4, c1);
-		vst1q_f32(tmp + 8, c2);
-		vst1q_f32(tmp + 12, c3);
-		rt_matmul_store(tmp, 1, nr, Y, 0, ysn, acc);
-	}
+	vst1q_f32(tmp, c0);
+	vst1q_f32(tmp + 4, c1);
+	vst1q_f32(tmp + 8, c2);
+	vst1q_f32(tmp + 12, c3);
+	rt_matmul_store(tmp, 1, nr, Y, 0, ysn, 0);
 }
 
 static void rt_matmul_dot4(const float *x0, const float *x1, const float *x2, const float *x3,
@@ -404,8 +412,8 @@ static void rt_matmul_f32_rows(const float *A, const float *B, float *Y, int64_t
 					v = RT_MM_FMA(x3, RT_MM_LD(b3 + n), v);
 					RT_MM_ST(y + n, v);
 				}
-				for (; n < nc; n++)
-					y[n] = y[n] + a0 * b0[n] + a1 * b1[n] + a2 * b2[n] + a3 * b3[n];
+				for (; n < nc; n++) /* the vector lanes' chain, one by one */
+					y[n] = fmaf(a3, b3[n], fmaf(a2, b2[n], fmaf(a1, b1[n], fmaf(a0, b0[n], y[n]))));
 			}
 		}
 		for (; k < K; k++) {
@@ -417,7 +425,7 @@ static void rt_matmul_f32_rows(const float *A, const float *B, float *Y, int64_t
 				for (n = 0; n + RT_MM_VW <= nc; n += RT_MM_VW)
 					RT_MM_ST(y + n, RT_MM_FMA(x0, RT_MM_LD(b0 + n), RT_MM_LD(y + n)));
 				for (; n < nc; n++)
-					y[n] += a0 * b0[n];
+					y[n] = fmaf(a0, b0[n], y[n]);
 			}
 		}
 	}
@@ -515,7 +523,9 @@ static void rt_matmul_f32(const float *A, const float *B, float *Y, int64_t M, i
 #if defined(RT_AVX2) || defined(RT_NEON)
 	{
 		int o = rt_matmul_order(M, N, asm_, ask, bsk, bsn, ysm, ysn);
-		if (ask == 1 && bsk == 1 && (M <= 16 || N <= 16) && K >= 8) {
+		/* both operands contiguous along k: dot products, whatever M and
+		 * N (a kernel chosen by M would give a one-row step other bits) */
+		if (ask == 1 && bsk == 1 && K >= 8) {
 			rt_matmul_f32_dot(A, B, Y, M, N, K, asm_, bsn, ysm, ysn);
 			return;
 		}
