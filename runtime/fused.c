@@ -28,6 +28,17 @@ RT_INLINE float rt_hsum8(__m256 a)
 	return _mm_cvtss_f32(h);
 }
 #endif
+#ifdef RT_NEON
+/* as for AVX2; gcc's aarch64 inliner also leaves the larger kernels below
+ * out of line, with their format tests in the inner loops */
+#define RT_KERNEL_INLINE static inline __attribute__((always_inline, unused))
+
+/* 4 bf16 values widened to floats (exact) */
+RT_INLINE float32x4_t rt_bf16x4(const uint16_t *h)
+{
+	return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(h), 16));
+}
+#endif
 
 static float rt_fused_dot(const float *w, const float *x, int64_t n)
 {
@@ -112,7 +123,7 @@ static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
 	return fmt == RT_F32 ? 4 * n : fmt == RT_BF16 ? 2 * n : fmt == RT_FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
 }
 
-#ifndef RT_AVX2
+#if !defined(RT_AVX2) && !defined(RT_NEON)
 static const float rt_fused_e2m1[16] = {
 	0.0f, 0.5f, 1.0f, 1.5f, 2.0f, 3.0f, 4.0f, 6.0f,
 	-0.0f, -0.5f, -1.0f, -1.5f, -2.0f, -3.0f, -4.0f, -6.0f,
@@ -157,6 +168,61 @@ RT_KERNEL_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
 	v[3] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8))));
 }
 #endif
+#ifdef RT_NEON
+/* One MXFP4 block as its 32 floats, v[0..3] from the low nibbles and
+ * v[4..7] from the high ones, bit for bit the scalar decode's: doubled
+ * e2m1 values are bf16 numbers (0, 1, 2, 3, 4, 6, 8, 12 and their
+ * negatives, -0 included), so two byte lookups (vqtbl1q_u8) give the two
+ * bytes of their bf16 patterns, widened as bf16 are; times 0.5 * scale,
+ * the product of the same exact values as the scalar s * e2m1. */
+RT_KERNEL_INLINE void rt_mxfp4_block(const uint8_t *b, float32x4_t *v)
+{
+	const uint8x16_t tlo = vreinterpretq_u8_u64(vdupq_n_u64(0x4000c08040008000ull));
+	const uint8x16_t thi = vcombine_u8(vcreate_u8(0x4141404040403f00ull), vcreate_u8(0xc1c1c0c0c0c0bf80ull));
+	uint8x16_t q = vld1q_u8(b + 1), lo = vandq_u8(q, vdupq_n_u8(15)), hi = vshrq_n_u8(q, 4);
+	uint8x16_t llo = vqtbl1q_u8(tlo, lo), lhi = vqtbl1q_u8(thi, lo);
+	uint8x16_t hlo = vqtbl1q_u8(tlo, hi), hhi = vqtbl1q_u8(thi, hi);
+	uint16x8_t h0 = vreinterpretq_u16_u8(vzip1q_u8(llo, lhi)), h1 = vreinterpretq_u16_u8(vzip2q_u8(llo, lhi));
+	uint16x8_t h2 = vreinterpretq_u16_u8(vzip1q_u8(hlo, hhi)), h3 = vreinterpretq_u16_u8(vzip2q_u8(hlo, hhi));
+	float32x4_t sc = vdupq_n_f32(rt_mxfp4_half_scale(b[0]));
+	/* written out: gcc keeps arrays of vectors indexed in a loop in memory */
+	v[0] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h0), 16)));
+	v[1] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h0, 16)));
+	v[2] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h1), 16)));
+	v[3] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h1, 16)));
+	v[4] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h2), 16)));
+	v[5] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h2, 16)));
+	v[6] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h3), 16)));
+	v[7] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h3, 16)));
+}
+
+/* One Q8 block (an f32 scale d, then 32 int8 q) as its 32 floats d * q,
+ * the scalar decode's products (q converted exactly) */
+RT_KERNEL_INLINE void rt_q8_block(const uint8_t *b, float32x4_t *v)
+{
+	int8x16_t q0 = vld1q_s8((const int8_t *)(b + 4)), q1 = vld1q_s8((const int8_t *)(b + 20));
+	int16x8_t h0 = vmovl_s8(vget_low_s8(q0)), h1 = vmovl_high_s8(q0), h2 = vmovl_s8(vget_low_s8(q1)), h3 = vmovl_high_s8(q1);
+	float d;
+	float32x4_t sc;
+	memcpy(&d, b, 4);
+	sc = vdupq_n_f32(d);
+	v[0] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(h0))));
+	v[1] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_high_s16(h0)));
+	v[2] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(h1))));
+	v[3] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_high_s16(h1)));
+	v[4] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(h2))));
+	v[5] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_high_s16(h2)));
+	v[6] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(h3))));
+	v[7] = vmulq_f32(sc, vcvtq_f32_s32(vmovl_high_s16(h3)));
+}
+
+/* the 8 vectors of a block at out */
+RT_KERNEL_INLINE void rt_store8(float *out, const float32x4_t *v)
+{
+	vst1q_f32(out, v[0]), vst1q_f32(out + 4, v[1]), vst1q_f32(out + 8, v[2]), vst1q_f32(out + 12, v[3]);
+	vst1q_f32(out + 16, v[4]), vst1q_f32(out + 20, v[5]), vst1q_f32(out + 24, v[6]), vst1q_f32(out + 28, v[7]);
+}
+#endif
 
 /* Decode a weight row of n values in format fmt to floats. */
 static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
@@ -171,6 +237,9 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 #ifdef RT_AVX2
 		for (; i + 8 <= n; i += 8)
 			_mm256_storeu_ps(out + i, rt_bf16x8(h + i));
+#elif defined(RT_NEON)
+		for (; i + 4 <= n; i += 4)
+			vst1q_f32(out + i, rt_bf16x4(h + i));
 #endif
 		for (; i < n; i++)
 			out[i] = rt_bf16_f32(h[i]);
@@ -186,6 +255,13 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 			for (j = 0; j < 32; j += 8)
 				_mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
 									    _mm_loadl_epi64((const __m128i *)(b + 4 + j))))));
+#elif defined(RT_NEON)
+			{ /* (d read again by rt_q8_block) */
+				float32x4_t v[8];
+				rt_q8_block(b, v);
+				rt_store8(out, v);
+			}
+			(void)j;
 #else
 			for (j = 0; j < 32; j++)
 				out[j] = d * (float)(signed char)b[4 + j];
@@ -203,6 +279,10 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 			_mm256_storeu_ps(out + 8, v[1]);
 			_mm256_storeu_ps(out + 16, v[2]);
 			_mm256_storeu_ps(out + 24, v[3]);
+#elif defined(RT_NEON)
+			float32x4_t v[8];
+			rt_mxfp4_block(b, v);
+			rt_store8(out, v);
 #else
 			float s = rt_fused_e8m0(b[0]);
 			int j;
@@ -351,6 +431,107 @@ static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int
 }
 #endif
 
+#ifdef RT_NEON
+/* rt_fused_dot(decoded row, x, n) for the MXFP4 (q8: Q8) blocks at b
+ * without storing the row, up to its final vaddvq_f32: the same values
+ * (decoded as rt_fused_decode does), rt_fused_dot's two accumulators (a0
+ * the first 4 of every 8 values, a1 the next 4) and their sum.  n a
+ * multiple of 32. */
+RT_KERNEL_INLINE float32x4_t rt_blocks_dot4(int q8, const uint8_t *b, const float *x, int64_t n)
+{
+	float32x4_t a0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0), v[8];
+	int64_t i;
+	for (i = 0; i < n; i += 32, b += q8 ? 36 : 17) {
+		if (q8)
+			rt_q8_block(b, v);
+		else
+			rt_mxfp4_block(b, v);
+		a0 = vfmaq_f32(a0, v[0], vld1q_f32(x + i));
+		a1 = vfmaq_f32(a1, v[1], vld1q_f32(x + i + 4));
+		a0 = vfmaq_f32(a0, v[2], vld1q_f32(x + i + 8));
+		a1 = vfmaq_f32(a1, v[3], vld1q_f32(x + i + 12));
+		a0 = vfmaq_f32(a0, v[4], vld1q_f32(x + i + 16));
+		a1 = vfmaq_f32(a1, v[5], vld1q_f32(x + i + 20));
+		a0 = vfmaq_f32(a0, v[6], vld1q_f32(x + i + 24));
+		a1 = vfmaq_f32(a1, v[7], vld1q_f32(x + i + 28));
+	}
+	return vaddq_f32(a0, a1);
+}
+
+/* one loop per format */
+RT_KERNEL_INLINE float32x4_t rt_q_dot4(int64_t fmt, const uint8_t *b, const float *x, int64_t n)
+{
+	return fmt == RT_FMT_Q8 ? rt_blocks_dot4(1, b, x, n) : rt_blocks_dot4(0, b, x, n);
+}
+
+/* the lane sums of four vectors, lane r that of v_r, by the additions of
+ * vaddvq_f32 (two faddp: (v0 + v1) + (v2 + v3)), so the same bits */
+RT_KERNEL_INLINE float32x4_t rt_hsum4x4(float32x4_t v0, float32x4_t v1, float32x4_t v2, float32x4_t v3)
+{
+	return vpaddq_f32(vpaddq_f32(v0, v1), vpaddq_f32(v2, v3));
+}
+
+/* y[0:4] += rt_fused_dot(r + 256 * i, x, n) for the four rows i at r: the
+ * same FMAs per row (x read once for the four), the same final sums.  n a
+ * multiple of 32. */
+static void rt_fused_dots4(const float *r, const float *x, int64_t n, float *y)
+{
+	float32x4_t a0 = vdupq_n_f32(0), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+	int64_t i;
+	for (i = 0; i < n; i += 8) {
+		float32x4_t x0 = vld1q_f32(x + i), x1 = vld1q_f32(x + i + 4);
+		a0 = vfmaq_f32(a0, vld1q_f32(r + i), x0), a1 = vfmaq_f32(a1, vld1q_f32(r + i + 4), x1);
+		b0 = vfmaq_f32(b0, vld1q_f32(r + 256 + i), x0), b1 = vfmaq_f32(b1, vld1q_f32(r + 260 + i), x1);
+		c0 = vfmaq_f32(c0, vld1q_f32(r + 512 + i), x0), c1 = vfmaq_f32(c1, vld1q_f32(r + 516 + i), x1);
+		d0 = vfmaq_f32(d0, vld1q_f32(r + 768 + i), x0), d1 = vfmaq_f32(d1, vld1q_f32(r + 772 + i), x1);
+	}
+	vst1q_f32(y, vaddq_f32(vld1q_f32(y), rt_hsum4x4(vaddq_f32(a0, a1), vaddq_f32(b0, b1), vaddq_f32(c0, c1),
+							vaddq_f32(d0, d1))));
+}
+
+/* rt_q_rows for NEON, the AVX2 one's contract: the decoding paths'
+ * chunked sums for nr MXFP4 or Q8 rows read once, four rows at a time */
+static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x, int64_t C, int64_t nr, float *y)
+{
+	int64_t o = 0, c0;
+	for (; o + 4 <= nr; o += 4, b += 4 * rb) {
+		float32x4_t s = vdupq_n_f32(0);
+		for (c0 = 0; c0 < C; c0 += 256) {
+			int64_t n = C - c0 < 256 ? C - c0 : 256;
+			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
+			s = vaddq_f32(s, rt_hsum4x4(rt_q_dot4(fmt, bc, x + c0, n), rt_q_dot4(fmt, bc + rb, x + c0, n),
+						    rt_q_dot4(fmt, bc + 2 * rb, x + c0, n),
+						    rt_q_dot4(fmt, bc + 3 * rb, x + c0, n)));
+		}
+		vst1q_f32(y + o, s);
+	}
+	for (; o < nr; o++, b += rb) {
+		float s = 0;
+		for (c0 = 0; c0 < C; c0 += 256)
+			s += vaddvq_f32(rt_q_dot4(fmt, b + rt_fused_row_bytes(fmt, c0), x + c0, C - c0 < 256 ? C - c0 : 256));
+		y[o] = s;
+	}
+}
+
+/* rt_q_rows4 for NEON, the AVX2 one's contract (four rows of W decoded
+ * chunk by chunk once for the np vectors) */
+static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int64_t np, const float *const *xp,
+		       float *const *yp, int64_t yo)
+{
+	float rows4[4 * 256];
+	int64_t c0, i, r;
+	for (i = 0; i < np; i++)
+		vst1q_f32(yp[i] + yo, vdupq_n_f32(0));
+	for (c0 = 0; c0 < C; c0 += 256) {
+		int64_t cn = C - c0 < 256 ? C - c0 : 256;
+		for (r = 0; r < 4; r++)
+			rt_fused_decode(w + r * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, rows4 + r * 256);
+		for (i = 0; i < np; i++)
+			rt_fused_dots4(rows4, xp[i] + c0, cn, yp[i] + yo);
+	}
+}
+#endif
+
 
 /* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
  * (bf16, MXFP4 or Q8), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.
@@ -391,7 +572,7 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 			}
 			if (!nsel)
 				break;
-#ifdef RT_AVX2
+#if defined(RT_AVX2) || defined(RT_NEON)
 			if (nsel == 1 && first == 0 && (fmt == RT_FMT_MXFP4 || fmt == RT_FMT_Q8) && C % 32 == 0) {
 				/* read once (a decoding step): dots straight from the
 				 * codes, chunk by chunk as below */
@@ -400,7 +581,7 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 			}
 #endif
 			o = ob;
-#ifdef RT_AVX2
+#if defined(RT_AVX2) || defined(RT_NEON)
 			if (C % 32 == 0) { /* four rows at a time, each position's four dots at once */
 				const float *xp[32];
 				float *yp[32];
@@ -599,6 +780,197 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 }
 #endif
 
+#ifdef RT_NEON
+/* rt_linear_band for NEON: the AVX2 block's design and constants with
+ * 4-lane vectors (a step: 32 columns in 8 registers over RT_STEP_KC rows
+ * of W, W prefetched RT_STEP_PF rows ahead; the window: tiles of 4 rows by
+ * 16 columns over passes of RT_BLK_K rows).  Each element is the same FMA
+ * chain over k, starting from 0, in every path, so a step (R = 1) equals
+ * its window row bit for bit, whatever the columns a thread takes. */
+#define RT_STEP_KC 16 /* rows of W per pass over the accumulators */
+#define RT_STEP_PF 64 /* rows of W prefetched ahead */
+#define RT_BAND 2048  /* columns of one row's accumulators: 8 KB of L1 */
+#define RT_BLK_M 16   /* rows of x per block */
+#define RT_BLK_N 128  /* columns per block: 16 x 128 accumulators, 8 KB */
+#define RT_BLK_K 32   /* rows of W per pass */
+
+/* the 8 weights at p (fmt: f32 or bf16, a constant at each call) as floats */
+RT_KERNEL_INLINE void rt_w8x2(int64_t fmt, const char *p, float32x4_t *v0, float32x4_t *v1)
+{
+	if (fmt == RT_BF16) {
+		uint16x8_t h = vld1q_u16((const uint16_t *)p);
+		*v0 = vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h), 16));
+		*v1 = vreinterpretq_f32_u32(vshll_high_n_u16(h, 16));
+	} else {
+		*v0 = vld1q_f32((const float *)p);
+		*v1 = vld1q_f32((const float *)p + 4);
+	}
+}
+
+/* a0, a1 = fma(b, the 8 weights at p, a0, a1) */
+RT_KERNEL_INLINE void rt_fma8(int64_t fmt, float32x4_t b, const char *p, float32x4_t *a0, float32x4_t *a1)
+{
+	float32x4_t v0, v1;
+	rt_w8x2(fmt, p, &v0, &v1);
+	*a0 = vfmaq_f32(*a0, b, v0);
+	*a1 = vfmaq_f32(*a1, b, v1);
+}
+
+/* One row of x (a decoding step) against the kn rows of W at w (ld bytes
+ * apart), columns [0, nn): acc[n] = fma(x[k], W[k][n], acc[n]) in k
+ * order, 32 columns in registers (8 FMA chains; with 64, gcc 12 spills
+ * the weights), then 8 at a time; pf: prefetch the rows RT_STEP_PF
+ * below. */
+RT_KERNEL_INLINE void rt_linear_onerow(int64_t fmt, const float *x, int64_t kn, const char *w, int64_t ld,
+					int64_t nn, float *acc, int pf)
+{
+	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
+	for (; j + 32 <= nn; j += 32) {
+		const char *wk = w + j * es;
+		float *c = acc + j;
+		float32x4_t a0 = vld1q_f32(c), a1 = vld1q_f32(c + 4), a2 = vld1q_f32(c + 8), a3 = vld1q_f32(c + 12);
+		float32x4_t a4 = vld1q_f32(c + 16), a5 = vld1q_f32(c + 20), a6 = vld1q_f32(c + 24), a7 = vld1q_f32(c + 28);
+		for (k = 0; k < kn; k++, wk += ld) {
+			float32x4_t b = vdupq_n_f32(x[k]);
+			if (pf) {
+				int64_t l;
+				for (l = 0; l < 32 * es; l += 64)
+					__builtin_prefetch(wk + RT_STEP_PF * ld + l, 0, 3);
+			}
+			rt_fma8(fmt, b, wk, &a0, &a1);
+			rt_fma8(fmt, b, wk + 8 * es, &a2, &a3);
+			rt_fma8(fmt, b, wk + 16 * es, &a4, &a5);
+			rt_fma8(fmt, b, wk + 24 * es, &a6, &a7);
+		}
+		vst1q_f32(c, a0), vst1q_f32(c + 4, a1), vst1q_f32(c + 8, a2), vst1q_f32(c + 12, a3);
+		vst1q_f32(c + 16, a4), vst1q_f32(c + 20, a5), vst1q_f32(c + 24, a6), vst1q_f32(c + 28, a7);
+	}
+	for (; j < nn; j += 8) {
+		const char *wk = w + j * es;
+		float32x4_t a0 = vld1q_f32(acc + j), a1 = vld1q_f32(acc + j + 4);
+		for (k = 0; k < kn; k++, wk += ld) {
+			if (pf)
+				__builtin_prefetch(wk + RT_STEP_PF * ld, 0, 3);
+			rt_fma8(fmt, vdupq_n_f32(x[k]), wk, &a0, &a1);
+		}
+		vst1q_f32(acc + j, a0), vst1q_f32(acc + j + 4, a1);
+	}
+}
+
+/* Rows 0..3 of x (row stride ldx) against the kn rows of W at w, columns
+ * [0, nn): acc (row stride RT_BLK_N) = fma(x[k], W[k][n], acc) in k order,
+ * tiles of 4 rows by 16 columns in registers, each weight vector widened
+ * once for the four rows; pf: prefetch the rows RT_BLK_K below. */
+RT_KERNEL_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w,
+				    int64_t ld, int64_t nn, float *acc, int pf)
+{
+	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
+	float *c0 = acc, *c1 = acc + RT_BLK_N, *c2 = acc + 2 * RT_BLK_N, *c3 = acc + 3 * RT_BLK_N;
+	for (; j + 16 <= nn; j += 16) {
+		const char *wk = w + j * es;
+		float32x4_t a00 = vld1q_f32(c0 + j), a01 = vld1q_f32(c0 + j + 4);
+		float32x4_t a02 = vld1q_f32(c0 + j + 8), a03 = vld1q_f32(c0 + j + 12);
+		float32x4_t a10 = vld1q_f32(c1 + j), a11 = vld1q_f32(c1 + j + 4);
+		float32x4_t a12 = vld1q_f32(c1 + j + 8), a13 = vld1q_f32(c1 + j + 12);
+		float32x4_t a20 = vld1q_f32(c2 + j), a21 = vld1q_f32(c2 + j + 4);
+		float32x4_t a22 = vld1q_f32(c2 + j + 8), a23 = vld1q_f32(c2 + j + 12);
+		float32x4_t a30 = vld1q_f32(c3 + j), a31 = vld1q_f32(c3 + j + 4);
+		float32x4_t a32 = vld1q_f32(c3 + j + 8), a33 = vld1q_f32(c3 + j + 12);
+		for (k = 0; k < kn; k++, wk += ld) {
+			float32x4_t v0, v1, v2, v3, b;
+			rt_w8x2(fmt, wk, &v0, &v1);
+			rt_w8x2(fmt, wk + 8 * es, &v2, &v3);
+			if (pf)
+				__builtin_prefetch(wk + RT_BLK_K * ld, 0, 3);
+			b = vdupq_n_f32(x[k]);
+			a00 = vfmaq_f32(a00, b, v0), a01 = vfmaq_f32(a01, b, v1);
+			a02 = vfmaq_f32(a02, b, v2), a03 = vfmaq_f32(a03, b, v3);
+			b = vdupq_n_f32(x[ldx + k]);
+			a10 = vfmaq_f32(a10, b, v0), a11 = vfmaq_f32(a11, b, v1);
+			a12 = vfmaq_f32(a12, b, v2), a13 = vfmaq_f32(a13, b, v3);
+			b = vdupq_n_f32(x[2 * ldx + k]);
+			a20 = vfmaq_f32(a20, b, v0), a21 = vfmaq_f32(a21, b, v1);
+			a22 = vfmaq_f32(a22, b, v2), a23 = vfmaq_f32(a23, b, v3);
+			b = vdupq_n_f32(x[3 * ldx + k]);
+			a30 = vfmaq_f32(a30, b, v0), a31 = vfmaq_f32(a31, b, v1);
+			a32 = vfmaq_f32(a32, b, v2), a33 = vfmaq_f32(a33, b, v3);
+		}
+		vst1q_f32(c0 + j, a00), vst1q_f32(c0 + j + 4, a01), vst1q_f32(c0 + j + 8, a02), vst1q_f32(c0 + j + 12, a03);
+		vst1q_f32(c1 + j, a10), vst1q_f32(c1 + j + 4, a11), vst1q_f32(c1 + j + 8, a12), vst1q_f32(c1 + j + 12, a13);
+		vst1q_f32(c2 + j, a20), vst1q_f32(c2 + j + 4, a21), vst1q_f32(c2 + j + 8, a22), vst1q_f32(c2 + j + 12, a23);
+		vst1q_f32(c3 + j, a30), vst1q_f32(c3 + j + 4, a31), vst1q_f32(c3 + j + 8, a32), vst1q_f32(c3 + j + 12, a33);
+	}
+	for (; j < nn; j += 8) {
+		const char *wk = w + j * es;
+		float32x4_t a00 = vld1q_f32(c0 + j), a01 = vld1q_f32(c0 + j + 4);
+		float32x4_t a10 = vld1q_f32(c1 + j), a11 = vld1q_f32(c1 + j + 4);
+		float32x4_t a20 = vld1q_f32(c2 + j), a21 = vld1q_f32(c2 + j + 4);
+		float32x4_t a30 = vld1q_f32(c3 + j), a31 = vld1q_f32(c3 + j + 4);
+		for (k = 0; k < kn; k++, wk += ld) {
+			float32x4_t v0, v1, b;
+			rt_w8x2(fmt, wk, &v0, &v1);
+			b = vdupq_n_f32(x[k]);
+			a00 = vfmaq_f32(a00, b, v0), a01 = vfmaq_f32(a01, b, v1);
+			b = vdupq_n_f32(x[ldx + k]);
+			a10 = vfmaq_f32(a10, b, v0), a11 = vfmaq_f32(a11, b, v1);
+			b = vdupq_n_f32(x[2 * ldx + k]);
+			a20 = vfmaq_f32(a20, b, v0), a21 = vfmaq_f32(a21, b, v1);
+			b = vdupq_n_f32(x[3 * ldx + k]);
+			a30 = vfmaq_f32(a30, b, v0), a31 = vfmaq_f32(a31, b, v1);
+		}
+		vst1q_f32(c0 + j, a00), vst1q_f32(c0 + j + 4, a01), vst1q_f32(c1 + j, a10), vst1q_f32(c1 + j + 4, a11);
+		vst1q_f32(c2 + j, a20), vst1q_f32(c2 + j + 4, a21), vst1q_f32(c3 + j, a30), vst1q_f32(c3 + j + 4, a31);
+	}
+}
+
+/* y[0:R, 0:nn] (row stride N): the AVX2 rt_linear_band's contract (nn a
+ * multiple of 8 up to RT_BLK_N, RT_BAND for one row; R up to RT_BLK_M) */
+static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
+			   int64_t fmt, float alpha, const float *bias, float *y)
+{
+	float acc[RT_BAND] __attribute__((aligned(16)));
+	float32x4_t va = vdupq_n_f32(alpha);
+	int64_t k, j, es = fmt == RT_BF16 ? 2 : 4, ld = ldw * es, st = R == 1 ? 0 : RT_BLK_N;
+	int i;
+	for (i = 0; i < R; i++)
+		for (j = 0; j < nn; j += 4)
+			vst1q_f32(acc + i * st + j, vdupq_n_f32(0));
+	if (R == 1) { /* a decoding step */
+		for (k = 0; k < K; k += RT_STEP_KC) {
+			int64_t kn = K - k < RT_STEP_KC ? K - k : RT_STEP_KC;
+			int pf = k + kn + RT_STEP_PF <= K;
+			if (fmt == RT_BF16)
+				rt_linear_onerow(RT_BF16, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
+			else
+				rt_linear_onerow(RT_F32, x + k, kn, (const char *)w + k * ld, ld, nn, acc, pf);
+		}
+	} else {
+		for (k = 0; k < K; k += RT_BLK_K) {
+			int64_t kn = K - k < RT_BLK_K ? K - k : RT_BLK_K;
+			const char *wk = (const char *)w + k * ld;
+			int pf = k + kn + RT_BLK_K <= K;
+			for (i = 0; i + 4 <= R; i += 4)
+				if (fmt == RT_BF16)
+					rt_linear_tile4(RT_BF16, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+				else
+					rt_linear_tile4(RT_F32, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+			for (; i < R; i++)
+				if (fmt == RT_BF16)
+					rt_linear_onerow(RT_BF16, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
+				else
+					rt_linear_onerow(RT_F32, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
+		}
+	}
+	for (i = 0; i < R; i++)
+		for (j = 0; j < nn; j += 4) {
+			float32x4_t r = vmulq_f32(vld1q_f32(acc + i * st + j), va);
+			if (bias)
+				r = vaddq_f32(r, vld1q_f32(bias + j));
+			vst1q_f32(y + i * N + j, r);
+		}
+}
+#endif
+
 /* y[:, 0:nn] (row stride N) of rt_linear's layouts 0 and 2: the nn
  * columns whose W rows are at w + k * ldw elements.  Every y element is
  * the same chain of operations over k whatever M is, so one row (a
@@ -607,7 +979,7 @@ static void rt_linear_cols(int64_t M, const float *x, int64_t K, int64_t N, cons
 			   int64_t fmt, float alpha, const float *bias, float *y)
 {
 	int64_t c0 = 0, m, n, k, es = fmt == RT_BF16 ? 2 : 4;
-#ifdef RT_AVX2
+#if defined(RT_AVX2) || defined(RT_NEON)
 	int64_t band = M == 1 ? RT_BAND : RT_BLK_N;
 	for (; c0 + 8 <= nn; c0 += band) {
 		int64_t cn = (nn - c0) / 8 * 8 < band ? (nn - c0) / 8 * 8 : band, m0;
@@ -664,7 +1036,7 @@ RT_API void rt_linear(void *const *t, const int64_t *p)
 		const unsigned char *W = (const unsigned char *)t[1];
 		float row[256];
 		n = nb;
-#ifdef RT_AVX2
+#if defined(RT_AVX2) || defined(RT_NEON)
 		if (fmt != RT_F32 && K % 32 == 0) { /* four rows of W at a time, the same sums */
 			if (M == 1 && fmt != RT_BF16) { /* a decoding step: straight from the codes */
 				rt_q_rows(fmt, W + nb * rb, rb, x, K, ne - nb, y + nb);

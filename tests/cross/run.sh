@@ -3,7 +3,10 @@
 #
 #   (a) aarch64 (NEON path): gptossc --main driver and a logits harness built
 #       with aarch64-linux-gnu-gcc -O2 -static, run under qemu-aarch64; tokens
-#       equal to the host (x86 AVX2) build, logits within 1e-4
+#       equal to the host (x86 AVX2) build, logits within 1e-4; the KV cache's
+#       steps (tests/kvcache/harness.c, --kv-cache -n P, default and q8
+#       weights) bit-identical to the full window's rows (worst difference 0)
+#       with the NEON kernels
 #   (b) tests/unit kernel tests built for aarch64 and run under qemu-aarch64
 #   (c) Cortex-M7: examples/firmware (--embed-weights --static-arena) under
 #       qemu-system-arm -M mps2-an500; tokens equal to the host build;
@@ -135,6 +138,36 @@ if have aarch64-linux-gnu-gcc && have qemu-aarch64; then
 		bad "aarch64: build failed"
 		showlog "$d/build.log"
 	fi
+	# the steps of the KV cache against the full window, with the NEON kernels,
+	# the weights as stored by default and as --weights q8 (harness.c at -O2
+	# -fno-tree-vectorize: aarch64 gcc 12's vectorizer crashes on it)
+	for wf in auto q8; do
+		kd=$d/kv-$wf
+		mkdir -p "$kd"
+		if [ "$MODEL" = "$W/small.onnx" ]; then
+			skip "aarch64: KV-cache harness: the stand-in model is no language model"
+			break
+		fi
+		if "$G" --kv-cache --weights=$wf "$MODEL" -o "$kd/m.c" -n P > "$kd/build.log" 2>&1 &&
+			/usr/bin/python3 tests/kvcache/spec.py "$kd/m.h" > "$kd/spec.h" 2>> "$kd/build.log" &&
+			tok=$(sed -n 's/^int P_step(P_ctx \*c, void \*state, int64_t pos, const \([a-z0-9_]*\) \*token.*/\1/p' "$kd/m.h") &&
+			aarch64-linux-gnu-gcc -O2 -Wall -Wextra -Werror -c "$kd/m.c" -o "$kd/m.o" >> "$kd/build.log" 2>&1 &&
+			$A -O2 -fno-tree-vectorize -I"$kd" -Itests/kvcache -DTOK="$tok" tests/kvcache/harness.c "$kd/m.o" \
+				-o "$kd/harness" -lm >> "$kd/build.log" 2>&1; then
+			$RUNA "$kd/harness" "$kd/m.bin" > "$kd/run.log" 2>&1
+			rc=$?
+			w=$(sed -n 's/^# worst relative difference \([^,]*\),.*/\1/p' "$kd/run.log")
+			if [ $rc -eq 0 ] && [ "$w" = 0 ]; then
+				ok "aarch64 --weights=$wf: KV-cache steps bit-identical to the full window ($(grep -c '^ok' "$kd/run.log") harness checks, worst difference 0)"
+			else
+				bad "aarch64 --weights=$wf: KV-cache harness exit $rc, worst difference '$w' (0 expected)"
+				grep -v '^ok' "$kd/run.log" | head -5 | sed 's/^/     /'
+			fi
+		else
+			bad "aarch64 --weights=$wf: KV-cache harness build failed"
+			showlog "$kd/build.log"
+		fi
+	done
 else
 	skip "aarch64: aarch64-linux-gnu-gcc or qemu-aarch64 not found"
 fi

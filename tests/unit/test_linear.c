@@ -179,6 +179,19 @@ int main(int argc, char **argv)
 	int count = argc > 1 && !strcmp(argv[1], "--quick") ? 40 : 150, c;
 	one_case(1, 1, 1, RT_F32, 0);
 	one_case(16, 64, RT_LINEAR_BAND * 2 + 8, RT_BF16, 1);
+	{ /* the band kernel's edges: a step, tiles of 4 rows and leftover rows, a block of 16 rows and
+	   * one more; K across the passes of 16 and 32 rows of W (and the prefetching); the step's 32-
+	   * (NEON) or 64-column and the window's 16-column tiles, 8-column tails, odd N */
+		static const int64_t ms[] = { 1, 2, 3, 4, 5, 7, 8, 16, 17 }, ks[] = { 1, 3, 16, 17, 33, 100 };
+		static const int64_t ns[] = { 7, 9, 23, 72, 136, RT_LINEAR_BAND + 9 };
+		int mi, ki, ni;
+		for (mi = 0; mi < 9; mi++)
+			for (ki = 0; ki < 6; ki++)
+				for (ni = 0; ni < 6; ni++)
+					one_case(ms[mi], ks[ki], ns[ni], (mi + ki + ni) % 2 ? RT_BF16 : RT_F32, ni % 2);
+		one_case(1, 80, 2100, RT_BF16, 1); /* a step over more than RT_BAND columns */
+		one_case(17, 40, 2100, RT_F32, 0);
+	}
 	for (c = 0; c < count; c++)
 		one_case(rndi(1, 20), rndi(1, 300), rndi(1, 1300), rnd() % 2 ? RT_BF16 : RT_F32, (int)(rnd() % 2));
 	q_case(3, 2880, 37, RT_FMT_Q8);
