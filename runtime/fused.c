@@ -410,25 +410,6 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 	}
 }
 
-/* yp[i][yo:yo+4] = the chunked sums of rows 0..3 of W (C values in
- * format fmt at w, rb bytes apart) dotted with xp[i], for the np vectors
- * i: each chunk of the four rows decoded once for all of them (the
- * batched MoE, layout-1 linears).  C a multiple of 32. */
-static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int64_t np, const float *const *xp,
-		       float *const *yp, int64_t yo)
-{
-	float rows4[4 * 256] __attribute__((aligned(32)));
-	int64_t c0, i, r;
-	for (i = 0; i < np; i++)
-		_mm_storeu_ps(yp[i] + yo, _mm_setzero_ps());
-	for (c0 = 0; c0 < C; c0 += 256) {
-		int64_t cn = C - c0 < 256 ? C - c0 : 256;
-		for (r = 0; r < 4; r++)
-			rt_fused_decode(w + r * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, rows4 + r * 256);
-		for (i = 0; i < np; i++)
-			rt_fused_dots4(rows4, xp[i] + c0, cn, yp[i] + yo);
-	}
-}
 #endif
 
 #ifdef RT_NEON
@@ -513,15 +494,21 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 	}
 }
 
-/* rt_q_rows4 for NEON, the AVX2 one's contract (four rows of W decoded
- * chunk by chunk once for the np vectors) */
+#endif
+
+#if defined(RT_AVX2) || defined(RT_NEON)
+/* yp[i][yo:yo+4] = the chunked sums of rows 0..3 of W (C values in
+ * format fmt at w, rb bytes apart) dotted with xp[i], for the np vectors
+ * i: each chunk of the four rows decoded once for all of them (the
+ * batched MoE, layout-1 linears).  C a multiple of 32. */
 static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int64_t np, const float *const *xp,
 		       float *const *yp, int64_t yo)
 {
-	float rows4[4 * 256];
+	float rows4[4 * 256] __attribute__((aligned(32)));
 	int64_t c0, i, r;
 	for (i = 0; i < np; i++)
-		vst1q_f32(yp[i] + yo, vdupq_n_f32(0));
+		for (r = 0; r < 4; r++)
+			yp[i][yo + r] = 0;
 	for (c0 = 0; c0 < C; c0 += 256) {
 		int64_t cn = C - c0 < 256 ? C - c0 : 256;
 		for (r = 0; r < 4; r++)
@@ -531,7 +518,6 @@ static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int
 	}
 }
 #endif
-
 
 /* rt_moe_gemv_q: rt_moe_gemv with the expert weights in format p[5+2*nd]
  * (bf16, MXFP4 or Q8), computing rows [p[6+2*nd], p[7+2*nd]) of each expert.
