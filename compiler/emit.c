@@ -524,35 +524,44 @@ static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
 	return 0;
 }
 
+/* Weights are read from the source RT_READ_COLS columns of all K rows at
+ * a time (6 MB of f32 for K = 2880): one read per row of such a block,
+ * not one per row of each narrow band. */
+#define RT_READ_COLS 512
+
 /* A banded weight (fuse.c): band after band of RT_LINEAR_BAND columns,
- * each band its K rows one after the other, read from the source a row of
- * a band at a time. */
+ * each band its K rows one after the other. */
 static void put_banded(Graph *g, Value *v, BlobWriter *w)
 {
 	int64_t K = v->dims[0], N = v->dims[1], es = (int64_t)rt_dtype_size(v->dtype);
-	unsigned char *buf = xcalloc(RT_LINEAR_BAND * es + 1, 1);
+	unsigned char *buf = xcalloc(K * RT_READ_COLS * es + 1, 1), *out = xcalloc(K * RT_READ_COLS * es + 1, 1);
 	ConstReader rd = const_reader(g, v);
-	for (int64_t n0 = 0; n0 < N; n0 += RT_LINEAR_BAND) {
-		int64_t nn = N - n0 < RT_LINEAR_BAND ? N - n0 : RT_LINEAR_BAND;
-		for (int64_t k = 0; k < K; k++) {
-			const_read(&rd, (k * N + n0) * es, nn * es, buf);
-			put_chunk(w, buf, 0, nn * es);
+	for (int64_t c0 = 0; c0 < N; c0 += RT_READ_COLS) {
+		int64_t cn = N - c0 < RT_READ_COLS ? N - c0 : RT_READ_COLS;
+		unsigned char *o = out;
+		for (int64_t k = 0; k < K; k++)
+			const_read(&rd, (k * N + c0) * es, cn * es, buf + k * cn * es);
+		for (int64_t n0 = 0; n0 < cn; n0 += RT_LINEAR_BAND) {
+			int64_t nn = cn - n0 < RT_LINEAR_BAND ? cn - n0 : RT_LINEAR_BAND;
+			for (int64_t k = 0; k < K; k++, o += nn * es)
+				memcpy(o, buf + (k * cn + n0) * es, nn * es);
 		}
+		put_chunk(w, out, 0, K * cn * es); /* bf16 or f32: converted value by value */
 	}
 	const_reader_close(&rd);
 	free(buf);
+	free(out);
 }
 
-/* A transposed weight (fuse.c): [K,N] stored as N rows of K, read from
- * the source a band of columns at a time (K rows of up to RT_LINEAR_BAND
- * values, transposed in memory: 6 MB for K = 2880). */
+/* A transposed weight (fuse.c): [K,N] stored as N rows of K, transposed
+ * in memory a block of RT_READ_COLS columns at a time. */
 static void put_transposed(Graph *g, Value *v, BlobWriter *w)
 {
 	int64_t K = v->dims[0], N = v->dims[1];
-	float *buf = xcalloc(K * RT_LINEAR_BAND + 1, 4), *row = xcalloc(K + 1, 4);
+	float *buf = xcalloc(K * RT_READ_COLS + 1, 4), *row = xcalloc(K + 1, 4);
 	ConstReader rd = const_reader(g, v);
-	for (int64_t n0 = 0; n0 < N; n0 += RT_LINEAR_BAND) {
-		int64_t nn = N - n0 < RT_LINEAR_BAND ? N - n0 : RT_LINEAR_BAND;
+	for (int64_t n0 = 0; n0 < N; n0 += RT_READ_COLS) {
+		int64_t nn = N - n0 < RT_READ_COLS ? N - n0 : RT_READ_COLS;
 		for (int64_t k = 0; k < K; k++)
 			const_read(&rd, (k * N + n0) * 4, nn * 4, buf + k * nn);
 		for (int64_t j = 0; j < nn; j++) {
