@@ -204,7 +204,7 @@ int g_threads = 1;
 static void split_call(Graph *g, Call *c, int at, int64_t total, int64_t align, int64_t work)
 {
 	int parts = g_threads;
-	if (parts <= 1 || work < (1 << 21) || total < 2 * align)
+	if (parts <= 1 || work < (1 << 17) || total < 2 * align)
 		return;
 	if (total / align < parts)
 		parts = (int)(total / align);

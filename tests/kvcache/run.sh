@@ -47,7 +47,7 @@ harness() {
 	cflags="-O2 $SIMD $WARN" # gcc: the machine's SIMD kernels; tcc: the scalar ones
 	[ "$cc" = tcc ] && cflags="-Wall -Werror"
 	if ! $cc $cflags -c -o "$d/m-$cc.o" "$d/m.c" > "$d/cc-$cc.log" 2>&1 ||
-	   ! $cc -O2 -I"$d" -Itests/kvcache -DTOK="$tok" -o "$d/harness-$cc" tests/kvcache/harness.c "$d/m-$cc.o" -lm >> "$d/cc-$cc.log" 2>&1; then
+	   ! $cc -O2 -I"$d" -Itests/kvcache -DTOK="$tok" -o "$d/harness-$cc" tests/kvcache/harness.c "$d/m-$cc.o" -lm -lpthread >> "$d/cc-$cc.log" 2>&1; then
 		bad "$label: build with $cc: $(head -5 "$d/cc-$cc.log")"
 		return
 	fi
@@ -81,6 +81,22 @@ for cfg in tiny small; do
 	q=$out/$cfg-q8
 	mkdir -p "$q" && ln -sf "../$cfg-flat-unique/m.onnx" "$q/m.onnx" && ln -sf "../$cfg-flat-unique/m.onnx.data" "$q/m.onnx.data"
 	harness "$q" gcc "$cfg/flat-unique --weights q8 gcc" "--weights q8"
+	# two threads (the pool, calls split in column ranges): the same bits as one thread,
+	# with gcc (spinning pool) and tcc (the mutex-only pool)
+	t=$out/$cfg-threads
+	mkdir -p "$t" && ln -sf "../$cfg-flat-unique/m.onnx" "$t/m.onnx" && ln -sf "../$cfg-flat-unique/m.onnx.data" "$t/m.onnx.data"
+	ccs=gcc
+	[ $cfg = tiny ] && command -v tcc >/dev/null && ccs="gcc tcc"
+	for cc in $ccs; do
+		harness "$t" $cc "$cfg/flat-unique --threads 2 $cc" "--threads 2"
+		d1=$(sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$out/$cfg-flat-unique/harness-$cc.log")
+		d2=$(sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$t/harness-$cc.log")
+		if [ -n "$d1" ] && [ "$d1" = "$d2" ] && [ "$(grep -c '_parallel(c, ' "$t/m.c")" -gt 0 ]; then
+			ok "$cfg --threads 2 $cc: every window's outputs are the 1-thread build's bits ($(grep -c '_parallel(c, ' "$t/m.c") parallel groups, digest $d2)"
+		else
+			bad "$cfg --threads 2 $cc: digest [$d2] differs from the 1-thread build's [$d1], or no parallel group"
+		fi
+	done
 done
 
 # the same model exported by torch.onnx (models/torch_gptoss.py): its full window against the numpy
