@@ -50,15 +50,34 @@ int g_weights_mode = WEIGHTS_AUTO;
 /* ---- weight formats ---- */
 
 /* e2m1 code of v, or -1 if v is not one: |v| in {0, .5, 1, 1.5, 2, 3, 4,
- * 6}, i.e. 2|v| an integer the table maps to a magnitude code, the sign
- * (also of -0) in bit 3 */
+ * 6}, the sign (also of -0) in bit 3.  Read off the bits (run on every
+ * weight value at compile time): |v| = 1.h * 2^(E-127) with nothing below
+ * the first mantissa bit h; 0.5 (E = 126) has h = 0, 1..6 have E 127..129
+ * and code 2 + 2 (E - 127) + h. */
 static int e2m1_code(float v)
 {
-	static const signed char code_of_2v[13] = { 0, 1, 2, 3, 4, -1, 5, -1, 6, -1, -1, -1, 7 };
-	float t = fabsf(v) * 2; /* exact */
-	if (!(t <= 12) || t != (float)(int)t || code_of_2v[(int)t] < 0)
-		return -1;
-	return code_of_2v[(int)t] | (signbit(v) ? 8 : 0);
+	static const signed char code[8] = { 1, -1, 2, 3, 4, 5, 6, 7 }; /* by 2 (E - 126) + h */
+	uint32_t u;
+	memcpy(&u, &v, 4);
+	uint32_t a = u & 0x7fffffffu, i = (a >> 23) - 126, h = (a >> 22) & 1;
+	int c = (a & 0x3fffffu) == 0 && i <= 3 ? code[2 * i + h] : -1;
+	c = a == 0 ? 0 : c;
+	return c < 0 ? -1 : c | (int)((u >> 28) & 8);
+}
+
+/* every x[j] * p (exact: p a power of two) an e2m1 value: e2m1_code's
+ * test without branches, so that the compiler can vectorise it */
+static int e2m1_block(const float *x, float p)
+{
+	uint32_t bad = 0;
+	for (int j = 0; j < 32; j++) {
+		float y = x[j] * p;
+		uint32_t u;
+		memcpy(&u, &y, 4);
+		uint32_t a = u & 0x7fffffffu, i = (a >> 23) - 126, h = (a >> 22) & 1;
+		bad |= (a != 0) & (((a & 0x3fffffu) != 0) | (i > 3) | ((i == 0) & h));
+	}
+	return !bad;
 }
 
 /* the block's scale exponent (2^k), or INT32_MIN if not exactly
@@ -67,26 +86,25 @@ static int e2m1_code(float v)
  * ldexpf(x, -k) (both the exact product, rounded once). */
 static int mxfp4_exponent(const float *x)
 {
-	float amax = 0;
+	/* the largest |x| by its bits (ordered as the values are; NaNs above inf) */
+	uint32_t m = 0;
 	for (int j = 0; j < 32; j++) {
-		float a = fabsf(x[j]);
-		if (a != a)
-			return INT32_MIN;
-		amax = a > amax ? a : amax;
+		uint32_t u;
+		memcpy(&u, &x[j], 4);
+		u &= 0x7fffffffu;
+		m = u > m ? u : m;
 	}
-	if (amax == 0)
+	if (m == 0)
 		return 0;
-	if (!isfinite(amax))
+	if (m >= 0x7f800000u)
 		return INT32_MIN;
+	float amax;
+	memcpy(&amax, &m, 4);
 	int k = (int)ceil(log2(amax / 6.0));
 	for (int kk = k; kk <= k + 1; kk++) {
 		if (kk < -127 || kk > 127)
 			continue;
-		float p = ldexpf(1.0f, -kk);
-		int ok = 1;
-		for (int j = 0; j < 32 && ok; j++)
-			ok = e2m1_code(x[j] * p) >= 0;
-		if (ok)
+		if (e2m1_block(x, ldexpf(1.0f, -kk)))
 			return kk;
 	}
 	return INT32_MIN;
