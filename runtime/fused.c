@@ -712,6 +712,65 @@ RT_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t
 	}
 }
 
+/* rt_linear_tile4 for rows m0..m0+5: 12 accumulators, each weight vector
+ * widened once for six rows (AVX2's 16 registers hold 12 + 2 + 1); the
+ * FMAs per element are the same, so the same bits */
+RT_INLINE void rt_linear_tile6(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
+			       int64_t nn, float *acc, int pf)
+{
+	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
+	float *c0 = acc, *c1 = acc + RT_BLK_N, *c2 = acc + 2 * RT_BLK_N, *c3 = acc + 3 * RT_BLK_N;
+	float *c4 = acc + 4 * RT_BLK_N, *c5 = acc + 5 * RT_BLK_N;
+	for (; j + 16 <= nn; j += 16) {
+		const char *wk = w + j * es;
+		__m256 a00 = _mm256_load_ps(c0 + j), a01 = _mm256_load_ps(c0 + j + 8);
+		__m256 a10 = _mm256_load_ps(c1 + j), a11 = _mm256_load_ps(c1 + j + 8);
+		__m256 a20 = _mm256_load_ps(c2 + j), a21 = _mm256_load_ps(c2 + j + 8);
+		__m256 a30 = _mm256_load_ps(c3 + j), a31 = _mm256_load_ps(c3 + j + 8);
+		__m256 a40 = _mm256_load_ps(c4 + j), a41 = _mm256_load_ps(c4 + j + 8);
+		__m256 a50 = _mm256_load_ps(c5 + j), a51 = _mm256_load_ps(c5 + j + 8);
+		for (k = 0; k < kn; k++, wk += ld) {
+			__m256 v0 = rt_w8(fmt, wk), v1 = rt_w8(fmt, wk + 8 * es), b;
+			if (pf)
+				_mm_prefetch(wk + RT_BLK_K * ld, _MM_HINT_T0);
+			b = _mm256_broadcast_ss(x + k);
+			a00 = _mm256_fmadd_ps(b, v0, a00), a01 = _mm256_fmadd_ps(b, v1, a01);
+			b = _mm256_broadcast_ss(x + ldx + k);
+			a10 = _mm256_fmadd_ps(b, v0, a10), a11 = _mm256_fmadd_ps(b, v1, a11);
+			b = _mm256_broadcast_ss(x + 2 * ldx + k);
+			a20 = _mm256_fmadd_ps(b, v0, a20), a21 = _mm256_fmadd_ps(b, v1, a21);
+			b = _mm256_broadcast_ss(x + 3 * ldx + k);
+			a30 = _mm256_fmadd_ps(b, v0, a30), a31 = _mm256_fmadd_ps(b, v1, a31);
+			b = _mm256_broadcast_ss(x + 4 * ldx + k);
+			a40 = _mm256_fmadd_ps(b, v0, a40), a41 = _mm256_fmadd_ps(b, v1, a41);
+			b = _mm256_broadcast_ss(x + 5 * ldx + k);
+			a50 = _mm256_fmadd_ps(b, v0, a50), a51 = _mm256_fmadd_ps(b, v1, a51);
+		}
+		_mm256_store_ps(c0 + j, a00), _mm256_store_ps(c0 + j + 8, a01);
+		_mm256_store_ps(c1 + j, a10), _mm256_store_ps(c1 + j + 8, a11);
+		_mm256_store_ps(c2 + j, a20), _mm256_store_ps(c2 + j + 8, a21);
+		_mm256_store_ps(c3 + j, a30), _mm256_store_ps(c3 + j + 8, a31);
+		_mm256_store_ps(c4 + j, a40), _mm256_store_ps(c4 + j + 8, a41);
+		_mm256_store_ps(c5 + j, a50), _mm256_store_ps(c5 + j + 8, a51);
+	}
+	for (; j < nn; j += 8) {
+		const char *wk = w + j * es;
+		__m256 a0 = _mm256_load_ps(c0 + j), a1 = _mm256_load_ps(c1 + j), a2 = _mm256_load_ps(c2 + j);
+		__m256 a3 = _mm256_load_ps(c3 + j), a4 = _mm256_load_ps(c4 + j), a5 = _mm256_load_ps(c5 + j);
+		for (k = 0; k < kn; k++, wk += ld) {
+			__m256 v = rt_w8(fmt, wk);
+			a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), v, a0);
+			a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + ldx + k), v, a1);
+			a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * ldx + k), v, a2);
+			a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * ldx + k), v, a3);
+			a4 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 4 * ldx + k), v, a4);
+			a5 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 5 * ldx + k), v, a5);
+		}
+		_mm256_store_ps(c0 + j, a0), _mm256_store_ps(c1 + j, a1), _mm256_store_ps(c2 + j, a2);
+		_mm256_store_ps(c3 + j, a3), _mm256_store_ps(c4 + j, a4), _mm256_store_ps(c5 + j, a5);
+	}
+}
+
 /* y[0:R, 0:nn] (row stride N) of rt_linear's layouts 0 and 2: W rows of
  * the nn columns at w + k * ldw elements (f32 or bf16), nn a multiple of 8
  * up to RT_BLK_N (RT_BAND for one row); one FMA chain over k per element,
@@ -719,7 +778,8 @@ RT_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t
  * One row (a decoding step) is bound by memory and streams W with 64
  * columns in registers; up to RT_BLK_M rows are bound by the FMAs and
  * pass over W once per RT_BLK_K rows, the accumulators in L1 between
- * passes, 4 rows by 16 columns at a time (the leftover rows one by one). */
+ * passes, 6 or 4 rows by 16 columns at a time (the leftover rows one by
+ * one). */
 static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const void *w, int64_t ldw, int64_t nn,
 			   int64_t fmt, float alpha, const float *bias, float *y)
 {
@@ -744,7 +804,12 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 			int64_t kn = K - k < RT_BLK_K ? K - k : RT_BLK_K;
 			const char *wk = (const char *)w + k * ld;
 			int pf = k + kn + RT_BLK_K <= K;
-			for (i = 0; i + 4 <= R; i += 4)
+			for (i = 0; i + 6 <= R; i += 6)
+				if (fmt == RT_BF16)
+					rt_linear_tile6(RT_BF16, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+				else
+					rt_linear_tile6(RT_F32, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+			for (; i + 4 <= R; i += 4)
 				if (fmt == RT_BF16)
 					rt_linear_tile4(RT_BF16, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
 				else
