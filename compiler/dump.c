@@ -36,6 +36,8 @@ void dump_graph(Graph *g, FILE *f)
 			else
 				fprintf(f, "-");
 		}
+		if (n->prog)
+			fprintf(f, "\n    = %s", chain_expr(n));
 		fputc('\n', f);
 	}
 	for (int i = 0; i < g->noutputs; i++) {

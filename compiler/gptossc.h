@@ -11,6 +11,7 @@
  *   simplify.c  dead code, Identity/Dropout, duplicate constants
  *   fuse.c      MoE expert contractions, Linear and Embed as fused kernels
  *   kvcache.c   the one-position program behind NAME_step (a KV cache)
+ *   chain.c     chains of float32 elementwise nodes as one kernel call
  *   lower.c     every remaining node becomes kernel calls (Call)
  *   plan.c      arena offsets from liveness, blob layout of weights
  *   emit.c      model.c, model.h, model.bin
@@ -84,6 +85,8 @@ struct Node {
 	int dead;
 	int alias; /* output 0 may share input 0's storage (set by infer) */
 	char *aux; /* fused nodes: what the pattern matched (fuse.c) */
+	int64_t *prog; /* EwChain: rt_ew_chain's parameters (chain.c) */
+	int nprog;
 };
 
 struct Graph {
@@ -226,6 +229,10 @@ void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst);
 
 /* kvcache.c */
 enum { KV_AUTO, KV_OFF, KV_REQUIRE };
+extern int g_no_chains;
+void fuse_chains(Graph *g);
+char *chain_expr(const Node *n);
+void count_uses(Graph *g);
 extern int g_kv_mode;
 void kvcache(Graph *g);
 

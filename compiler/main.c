@@ -18,10 +18,11 @@ static const char usage[] =
 	"  -n NAME             prefix of every symbol (default: from the output name)\n"
 	"  -d NAME=VALUE       pin the symbolic input dim NAME\n"
 	"  --dump              print the processed graph\n"
-	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify fuse kvcache)\n"
+	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify fuse kvcache chains)\n"
 	"                      and stop\n"
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
+	"  --no-chains         do not fuse chains of elementwise ops (rt_ew_chain)\n"
 	"  --weights=FMT       weight storage: auto (default: MXFP4 or bf16 where exactly\n"
 	"                      lossless, else f32), f32, bf16 (lossy where not exact), or q8\n"
 	"                      (lossy: 8-bit blocks of 32 along the reduction axis where it\n"
@@ -158,6 +159,8 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	STAGE("fuse");
 	kvcache(g);
 	STAGE("kvcache");
+	fuse_chains(g);
+	STAGE("chains");
 	lower(g);
 	plan(g);
 	if (dump_after)
@@ -255,6 +258,8 @@ int main(int argc, char **argv)
 			g_kv_mode = KV_OFF;
 		} else if (!strcmp(a, "--no-fold")) {
 			o.no_fold = 1;
+		} else if (!strcmp(a, "--no-chains")) {
+			g_no_chains = 1;
 		} else if (a[0] == '-' && a[1]) {
 			usage_error("unknown option '%s'", a);
 		} else if (o.input) {

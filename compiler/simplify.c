@@ -9,7 +9,7 @@
  */
 #include "gptossc.h"
 
-static void count_uses(Graph *g)
+void count_uses(Graph *g)
 {
 	for (int i = 0; i < g->nvalues; i++)
 		g->values[i]->nuses = 0;

@@ -57,6 +57,13 @@ static double rt_unary1(int64_t op, double x, double a, double b)
 	return 0;
 }
 
+/* SwiGLU's sigmoid: in float, expf within an ulp */
+RT_INLINE float rt_sigmoidf(float x)
+{
+	float e = expf(-fabsf(x)); /* never overflows */
+	return x >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
 /* t = {x, y}; p = {op, dtype_in, dtype_out, n, a_bits, b_bits} */
 RT_API void rt_unary(void *const *t, const int64_t *p)
 {
@@ -79,12 +86,7 @@ RT_API void rt_unary(void *const *t, const int64_t *p)
 		case RT_RELU: for (i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0; return;
 		case RT_SQRT: for (i = 0; i < n; i++) y[i] = sqrtf(x[i]); return;
 		case RT_RECIP: for (i = 0; i < n; i++) y[i] = 1.0f / x[i]; return;
-		case RT_SIGMOID: /* SwiGLU's: in float, expf within an ulp */
-			for (i = 0; i < n; i++) {
-				float e = expf(-fabsf(x[i])); /* never overflows */
-				y[i] = x[i] >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
-			}
-			return;
+		case RT_SIGMOID: for (i = 0; i < n; i++) y[i] = rt_sigmoidf(x[i]); return;
 		default: break;
 		}
 		for (i = 0; i < n; i++)
@@ -323,4 +325,112 @@ RT_API void rt_copy(void *const *t, const int64_t *p)
 {
 	if (t[1] != t[0])
 		memmove(t[1], t[0], (size_t)p[0]);
+}
+
+/* rt_ew_chain: a chain of float32 elementwise ops (compiler/chain.c) over
+ * the output's R rows of L values, RT_EW_BLOCK values at a time in
+ * registers on the stack (RT_EW_REGS blocks: 1 KB).
+ * t = {leaf 0, ..., leaf nl-1, y}
+ * p = {nl, ni, R, L, per leaf {off, is, os, div, mod}, per op {op, a, b, c0, c1}}
+ * Leaf l's value at (r, j) is element off + ((r / div) % mod) * os + j * is
+ * of t[l] (broadcasts, and views such as SwiGLU's de-interleave, read in
+ * place).  Op k writes register nl + k from registers a and b: a unary
+ * code (c0, c1 the bits of its alpha and beta), a binary one, or
+ * RT_EW_CLIP (c0, c1 the bits of the bounds); the last op's register is y.
+ * Each op is the float32 operation of the unfused kernel: the same bits. */
+#define RT_EW_REGS 16
+#define RT_EW_BLOCK 16
+/* a leaf's RT_EW_BLOCK values (n of them read, step is; the rest 0),
+ * with fixed trip counts the compiler vectorises */
+RT_INLINE void rt_ew_load(float *RT_RESTRICT d, const float *RT_RESTRICT s, int64_t is, int64_t n, int odd)
+{
+	int64_t i;
+	(void)odd;
+	if (n == RT_EW_BLOCK && is == 1) {
+		for (i = 0; i < RT_EW_BLOCK; i++)
+			d[i] = s[i];
+	} else if (is == 0) {
+		for (i = 0; i < RT_EW_BLOCK; i++)
+			d[i] = s[0];
+#ifdef RT_AVX2
+	} else if (n == RT_EW_BLOCK && is == 2) { /* a de-interleave: 32 values from the even one at or before s */
+		const float *e = s - odd;
+		__m256 v0 = _mm256_loadu_ps(e), v1 = _mm256_loadu_ps(e + 8);
+		__m256 v2 = _mm256_loadu_ps(e + 16), v3 = _mm256_loadu_ps(e + 24);
+		__m256 a = odd ? _mm256_shuffle_ps(v0, v1, 0xdd) : _mm256_shuffle_ps(v0, v1, 0x88);
+		__m256 b = odd ? _mm256_shuffle_ps(v2, v3, 0xdd) : _mm256_shuffle_ps(v2, v3, 0x88);
+		_mm256_storeu_ps(d, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xd8)));
+		_mm256_storeu_ps(d + 8, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(b), 0xd8)));
+#endif
+	} else { /* lanes from n on keep earlier values (the block starts zeroed) */
+		for (i = 0; i < n; i++)
+			d[i] = s[i * is];
+	}
+}
+
+/* one op of rt_ew_chain over a block (o = {op, a, b, c0, c1}) */
+RT_INLINE void rt_ew_op(const int64_t *o, int64_t n, float *RT_RESTRICT d, const float *RT_RESTRICT a,
+			const float *RT_RESTRICT b)
+{
+	int64_t i;
+	switch (o[0]) {
+	case RT_ADD: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] + b[i]; break;
+	case RT_SUB: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] - b[i]; break;
+	case RT_MUL: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] * b[i]; break;
+	case RT_DIV: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] / b[i]; break;
+	case RT_NEG: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = -a[i]; break;
+	case RT_RELU: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] > 0 ? a[i] : 0; break;
+	case RT_SQRT: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = sqrtf(a[i]); break;
+	case RT_RECIP: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = 1.0f / a[i]; break;
+	case RT_SIGMOID: for (i = 0; i < n; i++) d[i] = rt_sigmoidf(a[i]); break;
+	case RT_EW_CLIP: {
+		float lo = (float)rt_bits_f64(o[3]), hi = (float)rt_bits_f64(o[4]);
+		for (i = 0; i < RT_EW_BLOCK; i++) {
+			float v = a[i] < lo ? lo : a[i];
+			d[i] = v > hi ? hi : v;
+		}
+		break;
+	}
+	default: {
+		double ua = rt_bits_f64(o[3]), ub = rt_bits_f64(o[4]);
+		for (i = 0; i < n; i++)
+			d[i] = (float)rt_unary1(o[0], a[i], ua, ub);
+	}
+	}
+}
+
+RT_API void rt_ew_chain(void *const *t, const int64_t *p)
+{
+	int64_t nl = p[0], ni = p[1], R = p[2], L = p[3], r, j0, k;
+	const int64_t *lf = p + 4, *ops = lf + 5 * nl;
+	float reg[RT_EW_REGS][RT_EW_BLOCK];
+	int64_t cnt[RT_EW_REGS], idx[RT_EW_REGS]; /* r % div and (r / div) % mod, kept without dividing */
+	float *y = (float *)t[nl];
+	for (k = 0; k < nl; k++)
+		cnt[k] = idx[k] = 0;
+	memset(reg, 0, sizeof reg);
+	for (r = 0; r < R; r++) {
+		for (j0 = 0; j0 < L; j0 += RT_EW_BLOCK) {
+			int64_t n = L - j0 < RT_EW_BLOCK ? L - j0 : RT_EW_BLOCK;
+			for (k = 0; k < nl; k++) {
+				const int64_t *q = lf + 5 * k;
+				const float *s = (const float *)t[k] + q[0] + idx[k] * q[2] + j0 * q[1];
+				float *d = reg[k];
+				if (q[1] == 0 && q[2] == 0 && (r || j0))
+					continue; /* a scalar or the same row for all: already there */
+				rt_ew_load(d, s, q[1], n, (int)(q[0] & 1));
+			}
+			for (k = 0; k < ni; k++) {
+				const int64_t *o = ops + 5 * k;
+				rt_ew_op(o, n, reg[nl + k], reg[o[1]], reg[o[2]]);
+			}
+			memcpy(y + r * L + j0, reg[nl + ni - 1], 4 * n);
+		}
+		for (k = 0; k < nl; k++)
+			if (++cnt[k] == lf[5 * k + 3]) {
+				cnt[k] = 0;
+				if (++idx[k] == lf[5 * k + 4])
+					idx[k] = 0;
+			}
+	}
 }

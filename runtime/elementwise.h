@@ -13,6 +13,8 @@ enum {
 	/* binary */
 	RT_ADD = 64, RT_SUB, RT_MUL, RT_DIV, RT_POW, RT_MOD, RT_FMOD, RT_MAX, RT_MIN,
 	RT_EQ, RT_LT, RT_GT, RT_LE, RT_GE, RT_AND, RT_OR, RT_XOR, RT_SHL, RT_SHR,
-	RT_BITAND, RT_BITOR, RT_BITXOR, RT_PRELU
+	RT_BITAND, RT_BITOR, RT_BITXOR, RT_PRELU,
+	/* rt_ew_chain only */
+	RT_EW_CLIP = 128
 };
 #endif

@@ -37,6 +37,12 @@
  * bands for the 20b unembedding, measured); the window's tiles are as fast. */
 #define RT_LINEAR_BAND 64
 
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
+#define RT_RESTRICT restrict
+#else
+#define RT_RESTRICT
+#endif
+
 #ifndef RT_API
 #define RT_API /* the generated code defines it as static */
 #endif
