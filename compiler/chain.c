@@ -16,8 +16,11 @@
  * then goes away when nothing else reads it: a Gather of an arithmetic
  * progression of constant indices (SwiGLU's de-interleave) or a Split.
  *
+ * Also here, the attention's sink softmax: Slice(Softmax(Concat(x, z)))
+ * with z one column becomes one rt_sink_softmax call.
+ *
  * Every op is the unfused kernel's float32 operation, so the outputs keep
- * their bits (tests/compiler compares with --no-chains).
+ * their bits (tests/kvcache compares with --no-chains).
  */
 #include "gptossc.h"
 #include "../runtime/elementwise.h"
@@ -310,11 +313,73 @@ static int by_index(const void *a, const void *b)
 	return node_index(sort_graph, *(Node *const *)a) - node_index(sort_graph, *(Node *const *)b);
 }
 
+/* ---- the sink softmax ----
+ * Slice(Softmax(Concat(x, z), last axis), first n) with z one column (the
+ * attention sinks) becomes SinkSoftmax(x, z): rt_sink_softmax, the same
+ * operations, without the [.., n + 1] tensors. */
+static void sink_lower(Graph *g, Node *n)
+{
+	Value *x = n->in[0];
+	int64_t cols = x->dims[x->rank - 1];
+	Call *c = call_new(g, n, "rt_sink_softmax");
+	call_in(c, x);
+	call_in(c, n->in[1]);
+	call_out(c, n->out[0]);
+	call_p(c, numel(x) / cols);
+	call_p(c, cols);
+}
+
+static const OpDef sink_def = { "SinkSoftmax", 2, 2, 1, 1, chain_infer, sink_lower };
+
+static void fuse_sink_softmax(Graph *g, Node *sl)
+{
+	if (sl->dead || strcmp(sl->op, "Slice") || *sl->domain || sl->opset < 10 || sl->nin < 3)
+		return;
+	Value *pv = sl->in[0], *y = sl->out[0];
+	Node *sm = pv->producer;
+	if (!sm || sm->dead || strcmp(sm->op, "Softmax") || pv->nuses != 1 || is_protected(g, pv))
+		return;
+	int k = pv->rank;
+	if (k < 1 || pv->dtype != RT_F32 || norm_axis(sm, attr_i(sm, "axis", sm->opset >= 13 ? -1 : 1), k) != k - 1)
+		return;
+	Value *cv = sm->in[0];
+	Node *cc = cv->producer;
+	if (!cc || cc->dead || strcmp(cc->op, "Concat") || cc->nin != 2 || cv->nuses != 1 || is_protected(g, cv) ||
+	    norm_axis(cc, attr_i(cc, "axis", 0), k) != k - 1)
+		return;
+	Value *x = cc->in[0], *z = cc->in[1];
+	if (!x || !z || x->dtype != RT_F32 || z->dtype != RT_F32 || x->rank != k || z->rank != k ||
+	    z->dims[k - 1] != 1 || !same_dims(x, y) || memcmp(x->dims, z->dims, (k - 1) * sizeof *x->dims))
+		return;
+	/* the slice keeps [0, n) of the last axis: starts 0, steps 1 */
+	Value *st = sl->in[1], *ax = sl->nin > 3 ? sl->in[3] : NULL, *sp = sl->nin > 4 ? sl->in[4] : NULL;
+	if (!st->is_const || numel(st) != 1 || const_int(g, st, 0) != 0)
+		return;
+	if (ax && (!ax->is_const || numel(ax) != 1 || (const_int(g, ax, 0) != k - 1 && const_int(g, ax, 0) != -1)))
+		return;
+	if (!ax && k != 1)
+		return;
+	if (sp && (!sp->is_const || numel(sp) != 1 || const_int(g, sp, 0) != 1))
+		return;
+	Value **in = xcalloc(2, sizeof(Value *));
+	in[0] = x, in[1] = z;
+	sl->op = "SinkSoftmax";
+	sl->domain = "";
+	sl->def = &sink_def;
+	sl->in = in;
+	sl->nin = 2;
+	sl->nattr = 0;
+	sm->dead = cc->dead = 1;
+	count_uses(g);
+}
+
 void fuse_chains(Graph *g)
 {
 	if (g_no_chains)
 		return;
 	count_uses(g);
+	for (int i = 0; i < g->nnodes; i++)
+		fuse_sink_softmax(g, g->nodes[i]);
 	sort_graph = g;
 	Node **views = xcalloc(g->nnodes + 1, sizeof(Node *));
 	int nviews = 0;

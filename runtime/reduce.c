@@ -302,6 +302,36 @@ RT_API void rt_softmax(void *const *t, const int64_t *p)
 		}
 }
 
+/* rt_sink_softmax: rows of Softmax([x_0 .. x_{n-1}, z]) without the last
+ * column, as GPT-OSS's attention writes it (Concat of a sink column,
+ * Softmax over the last axis, Slice of the first n; compiler/chain.c):
+ * the same operations as rt_softmax over the n + 1 values, so the same bits.
+ * t = {x [rows, n], z [rows], y [rows, n]}; p = {rows, n} */
+RT_API void rt_sink_softmax(void *const *t, const int64_t *p)
+{
+	int64_t rows = p[0], n = p[1], r, j;
+	const float *x = (const float *)t[0], *z = (const float *)t[1];
+	float *y = (float *)t[2];
+	for (r = 0; r < rows; r++, x += n, y += n) {
+		float m = x[0], zr = z[r], inv;
+		double s = 0;
+		for (j = 1; j < n; j++)
+			if (x[j] > m)
+				m = x[j];
+		if (zr > m)
+			m = zr;
+		for (j = 0; j < n; j++) {
+			float e = expf(x[j] - m);
+			y[j] = e;
+			s += e;
+		}
+		s += expf(zr - m);
+		inv = (float)(1.0 / s);
+		for (j = 0; j < n; j++)
+			y[j] *= inv;
+	}
+}
+
 /* TopK order: is element a (index ia) placed before element b?  Ties go to
  * the lower index; NaN comes after every number (largest or smallest). */
 static int rt_reduce_before(const void *x, int64_t dt, int64_t a, int64_t b, int64_t ia, int64_t ib, int64_t largest)
