@@ -18,7 +18,8 @@
 #   --no-ort    gptossc only
 #   --decode    also measure decode throughput for configs other than 20b-2layer
 # Environment: CC (default cc), BENCH_CFLAGS (default "-O2 -march=native"), ORT_NODE_MODULES,
-# BENCH_TIMEOUT (seconds one process may take before it counts as hung; default 1800, 20b 7200).
+# BENCH_TIMEOUT (seconds one process may take before it counts as hung; default 1800, 20b 7200),
+# BENCH_SETTLE (seconds of pause before each timed process; default 20 for 20b-2layer, else 0).
 #
 # Writes build/bench/raw.jsonl (every measurement) and build/bench/results.md (the table).
 # The exit status reflects errors only (a model failing to generate, compile, build or run),
@@ -41,7 +42,7 @@ while [ $# -gt 0 ]; do
 	--no-ort) use_ort=0; shift ;;
 	--weights) weights=$2; shift 2 ;;
 	--decode) decode_all=1; shift ;;
-	-h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
@@ -99,6 +100,13 @@ if $CC $BENCH_CFLAGS -pthread -o "$out/bandwidth" tests/bench/bandwidth.c; then
 else
 	echo "bandwidth probe did not compile"
 fi
+
+# settle: before each timed process of a big model, a pause (BENCH_SETTLE seconds, default 20 for
+# 20b-2layer, 0 otherwise): after ONNX Runtime's 20 GB process the kernel reclaims memory for
+# several seconds and whatever runs next is slowed (measured: 1015, 717, 696 ... 605 ms)
+settle() {
+	if [ "${big:-0}" = 1 ]; then sleep "${BENCH_SETTLE:-20}"; else sleep "${BENCH_SETTLE:-0}"; fi
+}
 
 # --- one model --------------------------------------------------------------------------
 # gen_model CONFIG -> $onnx (generated on demand, flat-unique layout)
@@ -215,6 +223,7 @@ bench_case() {
 		r=1
 		while [ $r -le "$r_rounds" ]; do
 			if [ $use_ort = 1 ]; then
+				settle
 				if tmo node tests/ort/ort_bench.js "$onnx" --tokens "$toks" --threads "$th" --reps "$r_reps" \
 					--warmup "$r_warm" >"$dir/ort.out" 2>"$dir/ort.err" && j=$(lastjson "$dir/ort.out"); then
 					rec "{\"kind\": \"ort\", \"config\": \"$name\", \"threads\": $th, \"round\": $r, \"data\": $j}"
@@ -226,6 +235,7 @@ bench_case() {
 				fi
 			fi
 			if [ $built = 1 ]; then
+				settle
 				if tmo "$bdir/bench" "$bdir/m.bin" --tokens "$toks" --reps "$r_reps" --warmup "$r_warm" \
 					--flops "${flops_per_run:-0}" $mmap >"$dir/gp.out" 2>"$dir/gp.err" && j=$(lastjson "$dir/gp.out"); then
 					rec "{\"kind\": \"gptossc\", \"config\": \"$name\", \"threads\": $th, \"gthreads\": $gth, \"round\": $r, \"data\": $j}"
