@@ -224,8 +224,10 @@ RT_API void rt_argreduce(void *const *t, const int64_t *p)
 		}
 }
 
-/* One float32 row of n values at stride st. */
-static void rt_reduce_softmax_f32(int64_t mode, const float *x, float *y, int64_t n, int64_t st)
+/* One float32 row of n values at stride st.  sink (RT_SM_SOFT only, or
+ * NULL): one more value after the row, counted in the softmax but not
+ * written (rt_sink_softmax). */
+static void rt_reduce_softmax_f32(int64_t mode, const float *x, float *y, int64_t n, int64_t st, const float *sink)
 {
 	int64_t j, arg = 0;
 	float m = x[0];
@@ -235,6 +237,8 @@ static void rt_reduce_softmax_f32(int64_t mode, const float *x, float *y, int64_
 			m = x[j * st];
 			arg = j;
 		}
+	if (sink && *sink > m)
+		m = *sink;
 	if (m != m) /* as ONNX Runtime: a leading NaN gives an all-zero Hardmax row */
 		arg = -1;
 	if (mode == RT_SM_HARD) {
@@ -256,6 +260,8 @@ static void rt_reduce_softmax_f32(int64_t mode, const float *x, float *y, int64_
 		y[j * st] = e;
 		s += e;
 	}
+	if (sink)
+		s += expf(*sink - m);
 	{
 		float inv = (float)(1.0 / s);
 		for (j = 0; j < n; j++)
@@ -275,7 +281,7 @@ RT_API void rt_softmax(void *const *t, const int64_t *p)
 			int64_t base = o * n * inner + i, arg = 0;
 			double m, s = 0;
 			if (dt == RT_F32) {
-				rt_reduce_softmax_f32(mode, (const float *)t[0] + base, (float *)t[1] + base, n, inner);
+				rt_reduce_softmax_f32(mode, (const float *)t[0] + base, (float *)t[1] + base, n, inner, 0);
 				continue;
 			}
 			m = rt_getf(t[0], dt, base);
@@ -305,31 +311,14 @@ RT_API void rt_softmax(void *const *t, const int64_t *p)
 /* rt_sink_softmax: rows of Softmax([x_0 .. x_{n-1}, z]) without the last
  * column, as GPT-OSS's attention writes it (Concat of a sink column,
  * Softmax over the last axis, Slice of the first n; compiler/chain.c):
- * the same operations as rt_softmax over the n + 1 values, so the same bits.
+ * rt_softmax's row with z as its n + 1-th value, so the same bits.
  * t = {x [rows, n], z [rows], y [rows, n]}; p = {rows, n} */
 RT_API void rt_sink_softmax(void *const *t, const int64_t *p)
 {
-	int64_t rows = p[0], n = p[1], r, j;
-	const float *x = (const float *)t[0], *z = (const float *)t[1];
-	float *y = (float *)t[2];
-	for (r = 0; r < rows; r++, x += n, y += n) {
-		float m = x[0], zr = z[r], inv;
-		double s = 0;
-		for (j = 1; j < n; j++)
-			if (x[j] > m)
-				m = x[j];
-		if (zr > m)
-			m = zr;
-		for (j = 0; j < n; j++) {
-			float e = expf(x[j] - m);
-			y[j] = e;
-			s += e;
-		}
-		s += expf(zr - m);
-		inv = (float)(1.0 / s);
-		for (j = 0; j < n; j++)
-			y[j] *= inv;
-	}
+	int64_t rows = p[0], n = p[1], r;
+	for (r = 0; r < rows; r++)
+		rt_reduce_softmax_f32(RT_SM_SOFT, (const float *)t[0] + r * n, (float *)t[2] + r * n, n, 1,
+				      (const float *)t[1] + r);
 }
 
 /* TopK order: is element a (index ia) placed before element b?  Ties go to
