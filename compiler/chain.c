@@ -39,7 +39,7 @@ static const struct {
 };
 
 /* the rt_ew_chain op code of n, or -1 if n cannot be part of a chain */
-static int chain_code(Graph *g, Node *n)
+static int chain_code(Node *n)
 {
 	if (n->dead || *n->domain || n->nout != 1 || n->out[0]->dtype != RT_F32)
 		return -1;
@@ -62,7 +62,6 @@ static int chain_code(Graph *g, Node *n)
 		for (int i = 1; i < n->nin; i++)
 			if (n->in[i] && (!n->in[i]->is_const || numel(n->in[i]) != 1))
 				return -1;
-		(void)g;
 		return RT_EW_CLIP;
 	}
 	if (n->nin == 1 && n->in[0] && n->nattr == 0)
@@ -249,8 +248,16 @@ static void chain_lower(Graph *g, Node *n)
 
 static const OpDef chain_def = { "EwChain", 1, MAXREG, 1, 1, chain_infer, chain_lower };
 
-/* the group rooted at n, or 0 */
-static int build(Group *b, Node *n, int lo, int hi)
+static int node_index(Graph *g, Node *n)
+{
+	for (int i = 0; i < g->nnodes; i++)
+		if (g->nodes[i] == n)
+			return i;
+	return -1;
+}
+
+/* the group rooted at n, its nodes among g->nodes[lo, hi) */
+static void build(Group *b, Node *n, int lo, int hi)
 {
 	Graph *g = b->g;
 	/* every chain node reachable backwards through values of the root's shape */
@@ -259,14 +266,11 @@ static int build(Group *b, Node *n, int lo, int hi)
 		for (int k = 0; k < b->nodes[i]->nin; k++) {
 			Value *v = b->nodes[i]->in[k];
 			Node *p = v ? v->producer : NULL;
-			if (!p || p->dead || in_group(b, p) || chain_code(g, p) < 0 || !same_dims(v, b->out) ||
+			if (!p || p->dead || in_group(b, p) || chain_code(p) < 0 || !same_dims(v, b->out) ||
 			    is_protected(g, v))
 				continue;
-			int at = -1;
-			for (int j = lo; j < hi && at < 0; j++)
-				if (g->nodes[j] == p)
-					at = j;
-			if (at >= 0)
+			int at = node_index(g, p);
+			if (at >= lo && at < hi)
 				b->nodes[b->nn++] = p;
 		}
 	/* drop nodes read from outside the group, or with inputs no leaf can
@@ -295,15 +299,6 @@ static int build(Group *b, Node *n, int lo, int hi)
 				changed = 1;
 			}
 	}
-	return 1;
-}
-
-static int node_index(Graph *g, Node *n)
-{
-	for (int i = 0; i < g->nnodes; i++)
-		if (g->nodes[i] == n)
-			return i;
-	return -1;
 }
 
 static Graph *sort_graph; /* for by_index */
@@ -385,7 +380,7 @@ void fuse_chains(Graph *g)
 	int nviews = 0;
 	for (int i = g->nnodes - 1; i >= 0; i--) {
 		Node *n = g->nodes[i];
-		if (chain_code(g, n) < 0 || n->out[0]->rank < 1 || numel(n->out[0]) < 2)
+		if (chain_code(n) < 0 || n->out[0]->rank < 1 || numel(n->out[0]) < 2)
 			continue;
 		/* the window's nodes and the step program's are grouped apart */
 		int lo = g->has_step && i >= g->step_first_node ? g->step_first_node : 0;
@@ -401,7 +396,7 @@ void fuse_chains(Graph *g)
 		for (int i2 = 0; i2 < b.nn && ok; i2++) {
 			Node *p = b.nodes[i2];
 			int64_t *o = ops + 5 * i2;
-			o[0] = chain_code(g, p);
+			o[0] = chain_code(p);
 			int nops = o[0] == RT_EW_CLIP || o[0] < RT_ADD ? 1 : 2;
 			for (int k = 0; k < nops && ok; k++) {
 				Value *v = p->in[k];
