@@ -340,8 +340,9 @@ RT_API void rt_copy(void *const *t, const int64_t *p)
  * Each op is the float32 operation of the unfused kernel: the same bits. */
 #define RT_EW_REGS 16
 #define RT_EW_BLOCK 16
-/* a leaf's RT_EW_BLOCK values (n of them read, step is; the rest 0),
- * with fixed trip counts the compiler vectorises */
+/* a leaf's block: n values at step is (odd: s is an odd element, for the
+ * de-interleave), lanes from n on left as they are; fixed trip counts
+ * where the compiler can vectorise */
 RT_INLINE void rt_ew_load(float *RT_RESTRICT d, const float *RT_RESTRICT s, int64_t is, int64_t n, int odd)
 {
 	int64_t i;

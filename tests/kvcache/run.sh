@@ -63,6 +63,9 @@ harness() {
 	fi
 }
 
+# digest LOG: the harness's digest of every window's outputs
+digest() { sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$1"; }
+
 for cfg in tiny small; do
 	layouts="flat flat-unique nested equinox"
 	[ $cfg = small ] && layouts="flat-unique equinox"
@@ -85,8 +88,8 @@ for cfg in tiny small; do
 	nc=$out/$cfg-nochains
 	mkdir -p "$nc" && ln -sf "../$cfg-flat-unique/m.onnx" "$nc/m.onnx" && ln -sf "../$cfg-flat-unique/m.onnx.data" "$nc/m.onnx.data"
 	harness "$nc" gcc "$cfg/flat-unique --no-chains gcc" "--no-chains"
-	d1=$(sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$out/$cfg-flat-unique/harness-gcc.log")
-	d2=$(sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$nc/harness-gcc.log")
+	d1=$(digest "$out/$cfg-flat-unique/harness-gcc.log")
+	d2=$(digest "$nc/harness-gcc.log")
 	n1=$(grep -c 'rt_ew_chain(t, p)' "$out/$cfg-flat-unique/m.c")
 	n2=$(grep -c 'rt_sink_softmax(t, p)' "$out/$cfg-flat-unique/m.c")
 	if [ -n "$d1" ] && [ "$d1" = "$d2" ] && [ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] &&
@@ -103,8 +106,8 @@ for cfg in tiny small; do
 	[ $cfg = tiny ] && command -v tcc >/dev/null && ccs="gcc tcc"
 	for cc in $ccs; do
 		harness "$t" $cc "$cfg/flat-unique --threads 2 $cc" "--threads 2"
-		d1=$(sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$out/$cfg-flat-unique/harness-$cc.log")
-		d2=$(sed -n 's/.*digest \([0-9a-f]*\).*/\1/p' "$t/harness-$cc.log")
+		d1=$(digest "$out/$cfg-flat-unique/harness-$cc.log")
+		d2=$(digest "$t/harness-$cc.log")
 		if [ -n "$d1" ] && [ "$d1" = "$d2" ] && [ "$(grep -c '_parallel(c, ' "$t/m.c")" -gt 0 ]; then
 			ok "$cfg --threads 2 $cc: every window's outputs are the 1-thread build's bits ($(grep -c '_parallel(c, ' "$t/m.c") parallel groups, digest $d2)"
 		else
