@@ -415,6 +415,75 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 	}
 }
 
+/* rt_q_dot8 for two positions at once: each block decoded once, the same
+ * FMAs per position as rt_q_dot8 (so the same bits), *r0 and *r1 the
+ * positions' vectors before their final sums.  n a multiple of 32. */
+RT_KERNEL_INLINE void rt_q_dot8x2(int64_t fmt, const uint8_t *b, const float *x0, const float *x1, int64_t n,
+				  __m256 *r0, __m256 *r1)
+{
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0, v[4];
+	int64_t i;
+	for (i = 0; i < n; i += 32) {
+		if (fmt == RT_FMT_Q8) {
+			float d;
+			__m256 sc;
+			int j;
+			memcpy(&d, b, 4);
+			sc = _mm256_set1_ps(d);
+			for (j = 0; j < 4; j++)
+				v[j] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+								 _mm_loadl_epi64((const __m128i *)(b + 4 + 8 * j)))));
+			b += 36;
+		} else {
+			rt_mxfp4_block(b, v);
+			b += 17;
+		}
+		a0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x0 + i), a0);
+		a1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x0 + i + 8), a1);
+		a2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x0 + i + 16), a2);
+		a3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x0 + i + 24), a3);
+		c0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x1 + i), c0);
+		c1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x1 + i + 8), c1);
+		c2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x1 + i + 16), c2);
+		c3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x1 + i + 24), c3);
+	}
+	*r0 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+	*r1 = _mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3));
+}
+
+/* rt_q_rows for two positions (x0 -> y0, x1 -> y1): the same chunked
+ * sums, each row read and decoded once for both, in registers (an expert
+ * that two positions chose: the store and reload of rt_q_rows4's decoded
+ * rows saved).  Two rows at a time. */
+static void rt_q_rows2(int64_t fmt, const uint8_t *b, int64_t rb, const float *x0, const float *x1, int64_t C,
+		       int64_t nr, float *y0, float *y1)
+{
+	int64_t o = 0, c0;
+	__m256 u0, u1, u2, u3;
+	for (; o + 2 <= nr; o += 2, b += 2 * rb) {
+		__m128 s = _mm_setzero_ps();
+		float l[4];
+		for (c0 = 0; c0 < C; c0 += 256) {
+			int64_t n = C - c0 < 256 ? C - c0 : 256;
+			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
+			rt_q_dot8x2(fmt, bc, x0 + c0, x1 + c0, n, &u0, &u1);
+			rt_q_dot8x2(fmt, bc + rb, x0 + c0, x1 + c0, n, &u2, &u3);
+			s = _mm_add_ps(s, rt_hsum8x4(u0, u1, u2, u3));
+		}
+		_mm_storeu_ps(l, s);
+		y0[o] = l[0], y1[o] = l[1], y0[o + 1] = l[2], y1[o + 1] = l[3];
+	}
+	for (; o < nr; o++, b += rb) {
+		float s0 = 0, s1 = 0;
+		for (c0 = 0; c0 < C; c0 += 256) {
+			int64_t n = C - c0 < 256 ? C - c0 : 256;
+			rt_q_dot8x2(fmt, b + rt_fused_row_bytes(fmt, c0), x0 + c0, x1 + c0, n, &u0, &u1);
+			s0 += rt_hsum8(u0), s1 += rt_hsum8(u1);
+		}
+		y0[o] = s0, y1[o] = s1;
+	}
+}
+
 #endif
 
 #ifdef RT_NEON
@@ -499,6 +568,60 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 	}
 }
 
+/* rt_blocks_dot4 for two positions: each block decoded once, the same
+ * FMAs per position, so the same bits */
+RT_KERNEL_INLINE void rt_blocks_dot4x2(int q8, const uint8_t *b, const float *x0, const float *x1, int64_t n,
+				       float32x4_t *r0, float32x4_t *r1)
+{
+	float32x4_t a0 = vdupq_n_f32(0), a1 = a0, c0 = a0, c1 = a0, v[8];
+	int64_t i;
+	int j;
+	for (i = 0; i < n; i += 32, b += q8 ? 36 : 17) {
+		if (q8)
+			rt_q8_block(b, v);
+		else
+			rt_mxfp4_block(b, v);
+		for (j = 0; j < 8; j += 2) { /* unrolled by gcc: v stays in registers */
+			a0 = vfmaq_f32(a0, v[j], vld1q_f32(x0 + i + 4 * j));
+			a1 = vfmaq_f32(a1, v[j + 1], vld1q_f32(x0 + i + 4 * j + 4));
+			c0 = vfmaq_f32(c0, v[j], vld1q_f32(x1 + i + 4 * j));
+			c1 = vfmaq_f32(c1, v[j + 1], vld1q_f32(x1 + i + 4 * j + 4));
+		}
+	}
+	*r0 = vaddq_f32(a0, a1);
+	*r1 = vaddq_f32(c0, c1);
+}
+
+/* rt_q_rows2 for NEON, the AVX2 one's contract */
+static void rt_q_rows2(int64_t fmt, const uint8_t *b, int64_t rb, const float *x0, const float *x1, int64_t C,
+		       int64_t nr, float *y0, float *y1)
+{
+	int64_t o = 0, c0;
+	float32x4_t u0, u1, u2, u3;
+	int q8 = fmt == RT_FMT_Q8;
+	for (; o + 2 <= nr; o += 2, b += 2 * rb) {
+		float32x4_t s = vdupq_n_f32(0);
+		for (c0 = 0; c0 < C; c0 += 256) {
+			int64_t n = C - c0 < 256 ? C - c0 : 256;
+			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
+			rt_blocks_dot4x2(q8, bc, x0 + c0, x1 + c0, n, &u0, &u1);
+			rt_blocks_dot4x2(q8, bc + rb, x0 + c0, x1 + c0, n, &u2, &u3);
+			s = vaddq_f32(s, rt_hsum4x4(u0, u1, u2, u3));
+		}
+		y0[o] = vgetq_lane_f32(s, 0), y1[o] = vgetq_lane_f32(s, 1);
+		y0[o + 1] = vgetq_lane_f32(s, 2), y1[o + 1] = vgetq_lane_f32(s, 3);
+	}
+	for (; o < nr; o++, b += rb) {
+		float s0 = 0, s1 = 0;
+		for (c0 = 0; c0 < C; c0 += 256) {
+			int64_t n = C - c0 < 256 ? C - c0 : 256;
+			rt_blocks_dot4x2(q8, b + rt_fused_row_bytes(fmt, c0), x0 + c0, x1 + c0, n, &u0, &u1);
+			s0 += vaddvq_f32(u0), s1 += vaddvq_f32(u1);
+		}
+		y0[o] = s0, y1[o] = s1;
+	}
+}
+
 #endif
 
 #if defined(RT_AVX2) || defined(RT_NEON)
@@ -568,6 +691,12 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				/* read once (a decoding step): dots straight from the
 				 * codes, chunk by chunk as below */
 				rt_q_rows(fmt, W + (e * R + ob) * rb, rb, X + selx[0], C, oe - ob, Y + sel[0] * R + ob);
+				break;
+			}
+			if (nsel == 2 && first == 0 && (fmt == RT_FMT_MXFP4 || fmt == RT_FMT_Q8) && C % 32 == 0) {
+				/* two positions: decoded once in registers for both */
+				rt_q_rows2(fmt, W + (e * R + ob) * rb, rb, X + selx[0], X + selx[1], C, oe - ob,
+					   Y + sel[0] * R + ob, Y + sel[1] * R + ob);
 				break;
 			}
 #endif
