@@ -739,6 +739,23 @@ RT_KERNEL_INLINE __m256 rt_w8(int64_t fmt, const char *p)
 	return fmt == RT_BF16 ? rt_bf16x8((const uint16_t *)p) : _mm256_loadu_ps((const float *)p);
 }
 
+/* The 16 weights at p as two vectors: f32 in order (columns 0-7, 8-15);
+ * bf16 as the even and the odd columns (one load: each 32-bit lane holds
+ * two bf16, the low one shifted up, the high one masked), so a tile's
+ * accumulators hold the columns of a 16-column group in that order
+ * (rt_linear_band puts them back in order when it stores y). */
+RT_KERNEL_INLINE void rt_w16(int64_t fmt, const char *p, __m256 *v0, __m256 *v1)
+{
+	if (fmt == RT_BF16) {
+		__m256i r = _mm256_loadu_si256((const __m256i *)p);
+		*v0 = _mm256_castsi256_ps(_mm256_slli_epi32(r, 16));
+		*v1 = _mm256_castsi256_ps(_mm256_and_si256(r, _mm256_set1_epi32((int)0xffff0000u)));
+	} else {
+		*v0 = _mm256_loadu_ps((const float *)p);
+		*v1 = _mm256_loadu_ps((const float *)p + 8);
+	}
+}
+
 /* One row of x (a decoding step) against the kn rows of W at w (ld bytes
  * apart), columns [0, nn): acc[n] = fma(x[k], W[k][n], acc[n]) in k
  * order, 64 columns held in registers over the kn rows, then 8 at a
@@ -813,7 +830,8 @@ RT_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t
 		__m256 a20 = _mm256_load_ps(c2 + j), a21 = _mm256_load_ps(c2 + j + 8);
 		__m256 a30 = _mm256_load_ps(c3 + j), a31 = _mm256_load_ps(c3 + j + 8);
 		for (k = 0; k < kn; k++, wk += ld) {
-			__m256 v0 = rt_w8(fmt, wk), v1 = rt_w8(fmt, wk + 8 * es), b;
+			__m256 v0, v1, b;
+			rt_w16(fmt, wk, &v0, &v1);
 			if (pf)
 				_mm_prefetch(wk + RT_BLK_K * ld, _MM_HINT_T0);
 			b = _mm256_broadcast_ss(x + k);
@@ -864,7 +882,8 @@ RT_INLINE void rt_linear_tile6(int64_t fmt, const float *x, int64_t ldx, int64_t
 		__m256 a40 = _mm256_load_ps(c4 + j), a41 = _mm256_load_ps(c4 + j + 8);
 		__m256 a50 = _mm256_load_ps(c5 + j), a51 = _mm256_load_ps(c5 + j + 8);
 		for (k = 0; k < kn; k++, wk += ld) {
-			__m256 v0 = rt_w8(fmt, wk), v1 = rt_w8(fmt, wk + 8 * es), b;
+			__m256 v0, v1, b;
+			rt_w16(fmt, wk, &v0, &v1);
 			if (pf)
 				_mm_prefetch(wk + RT_BLK_K * ld, _MM_HINT_T0);
 			b = _mm256_broadcast_ss(x + k);
@@ -954,6 +973,16 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 				else
 					rt_linear_onerow(RT_F32, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
 		}
+	}
+	if (fmt == RT_BF16 && R > 1) { /* the tiles' rows: 16-column groups from even, odd order */
+		int tr = R / 6 * 6 + (R % 6 >= 4 ? 4 : 0);
+		for (i = 0; i < tr; i++)
+			for (j = 0; j + 16 <= nn; j += 16) {
+				__m256 e = _mm256_load_ps(acc + i * st + j), o = _mm256_load_ps(acc + i * st + j + 8);
+				__m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
+				_mm256_store_ps(acc + i * st + j, _mm256_permute2f128_ps(lo, hi, 0x20));
+				_mm256_store_ps(acc + i * st + j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+			}
 	}
 	for (i = 0; i < R; i++)
 		for (j = 0; j < nn; j += 8) {
