@@ -338,8 +338,6 @@ RT_API void rt_copy(void *const *t, const int64_t *p)
  * code (c0, c1 the bits of its alpha and beta), a binary one, or
  * RT_EW_CLIP (c0, c1 the bits of the bounds); the last op's register is y.
  * Each op is the float32 operation of the unfused kernel: the same bits. */
-#define RT_EW_REGS 16
-#define RT_EW_BLOCK 16
 /* a leaf's block: n values at step is (odd: s is an odd element, for the
  * de-interleave), lanes from n on left as they are; fixed trip counts
  * where the compiler can vectorise */
@@ -375,10 +373,7 @@ RT_INLINE void rt_ew_op(const int64_t *o, int64_t n, float *RT_RESTRICT d, const
 {
 	int64_t i;
 	switch (o[0]) {
-	case RT_ADD: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] + b[i]; break;
-	case RT_SUB: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] - b[i]; break;
-	case RT_MUL: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] * b[i]; break;
-	case RT_DIV: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] / b[i]; break;
+	case RT_ADD: case RT_SUB: case RT_MUL: case RT_DIV: rt_ew_binop(o[0], d, a, b); break;
 	case RT_NEG: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = -a[i]; break;
 	case RT_RELU: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] > 0 ? a[i] : 0; break;
 	case RT_SQRT: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = sqrtf(a[i]); break;

@@ -17,4 +17,22 @@ enum {
 	/* rt_ew_chain only */
 	RT_EW_CLIP = 128
 };
+
+/* rt_ew_chain's registers: RT_EW_REGS blocks of RT_EW_BLOCK floats */
+#define RT_EW_REGS 16
+#define RT_EW_BLOCK 16
+
+/* d = a op b over a block, one float32 operation per element: rt_ew_chain's
+ * arithmetic, shared with rt_attn_chain (matmul.c) so its scores get the
+ * same bits */
+RT_INLINE void rt_ew_binop(int64_t op, float *RT_RESTRICT d, const float *RT_RESTRICT a, const float *RT_RESTRICT b)
+{
+	int64_t i;
+	switch (op) {
+	case RT_ADD: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] + b[i]; break;
+	case RT_SUB: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] - b[i]; break;
+	case RT_MUL: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] * b[i]; break;
+	case RT_DIV: for (i = 0; i < RT_EW_BLOCK; i++) d[i] = a[i] / b[i]; break;
+	}
+}
 #endif
