@@ -92,7 +92,8 @@ static int same_dims(const Value *a, const Value *b)
 	return a->rank == b->rank && !memcmp(a->dims, b->dims, a->rank * sizeof *a->dims);
 }
 
-static int is_protected(Graph *g, Value *v)
+/* a value the graph's interface or the caches need: kept whole */
+int is_protected(Graph *g, Value *v)
 {
 	if (v->output_index >= 0 || v->input_index >= 0 || v->is_const)
 		return 1;

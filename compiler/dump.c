@@ -37,7 +37,7 @@ void dump_graph(Graph *g, FILE *f)
 				fprintf(f, "-");
 		}
 		if (n->prog)
-			fprintf(f, "\n    = %s", chain_expr(n));
+			fprintf(f, "\n    = %s", !strcmp(n->op, "AttnChain") ? attn_expr(n) : chain_expr(n));
 		fputc('\n', f);
 	}
 	for (int i = 0; i < g->noutputs; i++) {

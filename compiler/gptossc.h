@@ -12,6 +12,7 @@
  *   fuse.c      MoE expert contractions, Linear and Embed as fused kernels
  *   kvcache.c   the one-position program behind NAME_step (a KV cache)
  *   chain.c     chains of float32 elementwise nodes as one kernel call
+ *   attn.c      attention (Q.K, scale/mask, softmax, P.V) as one kernel call
  *   lower.c     every remaining node becomes kernel calls (Call)
  *   plan.c      arena offsets from liveness, blob layout of weights
  *   emit.c      model.c, model.h, model.bin
@@ -232,6 +233,10 @@ enum { KV_AUTO, KV_OFF, KV_REQUIRE };
 extern int g_no_chains;
 void fuse_chains(Graph *g);
 char *chain_expr(const Node *n);
+int is_protected(Graph *g, Value *v);
+/* attn.c */
+void fuse_attention(Graph *g);
+char *attn_expr(const Node *n);
 void count_uses(Graph *g);
 extern int g_kv_mode;
 void kvcache(Graph *g);
@@ -261,6 +266,9 @@ void lower_node(Graph *g, Node *n);
 rt_kernel kernel_fn(const char *name);
 const char *kernel_file(const char *name);
 const char *runtime_source(const char *file);
+
+/* op_matmul.c */
+int einsum_labels(Node *n, int *nlab, int (*lab)[RT_MAXDIM]);
 
 /* op_reduce.c */
 int reduce_mask(Graph *g, Node *n, int *mask);

@@ -18,12 +18,12 @@ static const char usage[] =
 	"  -n NAME             prefix of every symbol (default: from the output name)\n"
 	"  -d NAME=VALUE       pin the symbolic input dim NAME\n"
 	"  --dump              print the processed graph\n"
-	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify fuse kvcache chains)\n"
-	"                      and stop\n"
+	"  --dump-after=PASS   print the graph after PASS (load inline uniquify fold simplify fuse\n"
+	"                      kvcache chains attention) and stop\n"
 	"  --stats             print node counts, folded constants, weight and arena bytes\n"
 	"  --no-fold           do not evaluate constant subgraphs\n"
-	"  --no-chains         do not fuse elementwise chains (rt_ew_chain) nor the sink\n"
-	"                      softmax (rt_sink_softmax)\n"
+	"  --no-chains         do not fuse elementwise chains (rt_ew_chain), the sink\n"
+	"                      softmax (rt_sink_softmax) nor the attention (rt_attn_chain)\n"
 	"  --weights=FMT       weight storage: auto (default: MXFP4 or bf16 where exactly\n"
 	"                      lossless, else f32), f32, bf16 (lossy where not exact), or q8\n"
 	"                      (lossy: 8-bit blocks of 32 along the reduction axis where it\n"
@@ -162,6 +162,8 @@ Graph *compile_graph(const char *path, char **pin_names, int64_t *pin_vals, int 
 	STAGE("kvcache");
 	fuse_chains(g);
 	STAGE("chains");
+	fuse_attention(g);
+	STAGE("attention");
 	lower(g);
 	plan(g);
 	if (dump_after)

@@ -769,6 +769,24 @@ static void lower_einsum(Graph *g, Node *n)
 	mm_emit(g, n, w[0].v, w[1].v, NULL, NULL, NULL, Y, &q, 1, 0);
 }
 
+/* The labels of a valid two-operand Einsum's terms (ellipsis dims as
+ * labels 0..7), for attn.c: lab[0], lab[1] the inputs', lab[2] the
+ * output's, nlab[] their ranks; 0 if n is not such an Einsum. */
+int einsum_labels(Node *n, int *nlab, int (*lab)[RT_MAXDIM])
+{
+	Ein e;
+	if (strcmp(n->op, "Einsum") || *n->domain || n->nin != 2 || !n->in[0] || !n->in[1])
+		return 0;
+	ein_parse(n, &e);
+	for (int i = 0; i < 2; i++) {
+		nlab[i] = e.nlab[i];
+		memcpy(lab[i], e.lab[i], e.nlab[i] * sizeof(int));
+	}
+	nlab[2] = e.nout;
+	memcpy(lab[2], e.out, e.nout * sizeof(int));
+	return 1;
+}
+
 const OpDef ops_matmul[] = {
 	{ "MatMul", 2, 2, 1, 1, infer_matmul, lower_matmul },
 	{ "MatMulInteger", 2, 4, 1, 1, infer_matmul, lower_matmul },

@@ -11,9 +11,15 @@
  *
  * rt_einsum is the generic loop nest for Einsum of 1 or 3+ operands, the
  * sums over indices of one operand only, and transposing copies.
+ *
+ * rt_attn_chain is attention (Q.K, scale and mask, softmax, P.V) as one
+ * call, a block of rows at a time, with the arithmetic of the unfused
+ * calls (rt_bgemm, rt_ew_chain, rt_softmax / rt_sink_softmax).
  */
 #include "rt.h"
 #include "matmul.h"
+#include "elementwise.h"
+#include "reduce.h"
 
 #define RT_MM_MC 96 /* rows of A per block (a multiple of RT_MM_MR) */
 
@@ -665,6 +671,74 @@ RT_API void rt_bgemm(void *const *t, const int64_t *p)
 			if (idx[d] < dims[d])
 				break;
 			for (s = 0; s < RT_BG_SLOTS; s++)
+				o[s] -= st[s * nb + d] * dims[d];
+			idx[d] = 0;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- attention */
+
+/* Attention as one call; the layout of t and p is in matmul.h.  Every
+ * element gets the bits of the unfused calls: the compiler fuses only
+ * shapes where rt_matmul_f32 computes an element the same way whatever
+ * the rows (Q.K: the dot path, Q and K contiguous along d, d >= 8; P.V: one
+ * FMA chain over the keys, V contiguous along e), the program's ops are
+ * rt_ew_chain's (rt_ew_binop), and the rows are rt_softmax's. */
+RT_API void rt_attn_chain(void *const *t, const int64_t *p)
+{
+	int64_t nb = p[RT_AT_NB], T = p[RT_AT_T], S = p[RT_AT_S], D = p[RT_AT_D], E = p[RT_AT_E];
+	int64_t rb = p[RT_AT_RB], qt = p[RT_AT_QT], ks = p[RT_AT_KS], vs = p[RT_AT_VS];
+	int64_t ot = p[RT_AT_OT], oe = p[RT_AT_OE], xl = p[RT_AT_XL];
+	const int64_t *dims = p + RT_AT_HDR, *st = dims + nb, *prog = st + 4 * nb;
+	int64_t nl = prog[0], ni = prog[1];
+	const int64_t *lf = prog + 4, *ops = lf + 5 * nl;
+	const float *Q = (const float *)t[0], *K = (const float *)t[1], *V = (const float *)t[2];
+	const float *z = (const float *)t[3];
+	float *O = (float *)t[4 + nl], *X = (float *)t[5 + nl];
+	float reg[RT_EW_REGS][RT_EW_BLOCK];
+	int64_t idx[RT_MAXDIM], o[4] = { 0, 0, 0, 0 }, total = 1, b, d, s, t0, i, j0, j, k;
+	for (d = 0; d < nb; d++) {
+		total *= dims[d];
+		idx[d] = 0;
+	}
+	memset(reg, 0, sizeof reg);
+	for (b = 0; b < total; b++) {
+		for (t0 = 0; t0 < T; t0 += rb) {
+			int64_t nr = T - t0 < rb ? T - t0 : rb;
+			rt_matmul_f32(Q + o[0] + t0 * qt, K + o[1], X, nr, S, D, qt, 1, 1, ks, S, 1, 0, 0);
+			for (i = 0; i < nr; i++) {
+				int64_t r = b * T + t0 + i;
+				float *x = X + i * S;
+				for (j0 = 0; ni && j0 < S; j0 += RT_EW_BLOCK) {
+					int64_t n = S - j0 < RT_EW_BLOCK ? S - j0 : RT_EW_BLOCK;
+					for (k = 0; k < nl; k++) {
+						const int64_t *q = lf + 5 * k;
+						const float *src = x + j0;
+						int64_t is = 1;
+						if (k != xl)
+							src = (const float *)t[4 + k] + q[0] + ((r / q[3]) % q[4]) * q[2] + j0 * q[1],
+							is = q[1];
+						for (j = 0; j < n; j++)
+							reg[k][j] = src[j * is];
+					}
+					for (k = 0; k < ni; k++) {
+						const int64_t *op = ops + 5 * k;
+						rt_ew_binop(op[0], reg[nl + k], reg[op[1]], reg[op[2]]);
+					}
+					memcpy(x + j0, reg[nl + ni - 1], 4 * n);
+				}
+				rt_reduce_softmax_f32(RT_SM_SOFT, x, x, S, 1, z ? z + r : 0);
+			}
+			rt_matmul_f32(X, V + o[2], O + o[3] + t0 * ot, nr, E, S, S, 1, vs, 1, ot, oe, 0, 0);
+		}
+		for (d = nb - 1; d >= 0; d--) { /* the next batch index */
+			idx[d]++;
+			for (s = 0; s < 4; s++)
+				o[s] += st[s * nb + d];
+			if (idx[d] < dims[d])
+				break;
+			for (s = 0; s < 4; s++)
 				o[s] -= st[s * nb + d] * dims[d];
 			idx[d] = 0;
 		}

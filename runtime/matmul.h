@@ -42,4 +42,26 @@ enum {
  * strides of X_0[nout + nsum], ..., strides of X_{n-1}[nout + nsum]}
  * Y is contiguous in the order of the out indices. */
 #define RT_EIN_MAXIDX 32
+
+/* rt_attn_chain: attention as one call (compiler/attn.c).  For every batch
+ * index b (nb dims, the scores' leading axes) and row block [t0, t0 + rb):
+ *   X = Q K^T            [rows, S] into the scratch, as rt_bgemm's dot path
+ *   X = prog(X, leaves)  the scale/mask program of rt_ew_chain, row r = b T + t
+ *   P = softmax(X)       rows, with the sink z[r] as an extra value if z
+ *   O = P V
+ * so the [.., T, S] scores never exist whole.
+ * t = {Q, K, V, z or NULL, leaf 0 .. leaf nl-1 (the scores' leaf: NULL), O,
+ *      scratch (f32, rb * S)}
+ * p = {RT_AT_* header, dims[nb], batch strides[nb] of Q, K, V and O, then
+ *      rt_ew_chain's p: {nl, ni, R, L, leaves, ops}} (strides in elements) */
+enum {
+	RT_AT_NB, RT_AT_T, RT_AT_S, RT_AT_D, RT_AT_E, RT_AT_RB,
+	RT_AT_QT, /* Q along the rows (along d: 1) */
+	RT_AT_KS, /* K along the keys (along d: 1) */
+	RT_AT_VS, /* V along the keys (along e: 1) */
+	RT_AT_OT, RT_AT_OE, /* O along the rows and along e */
+	RT_AT_XL, /* the program's leaf that is the scores */
+	RT_AT_HDR
+};
+#define RT_AT_ROWS 16 /* rows per block (the scratch) */
 #endif

@@ -84,19 +84,31 @@ for cfg in tiny small; do
 	q=$out/$cfg-q8
 	mkdir -p "$q" && ln -sf "../$cfg-flat-unique/m.onnx" "$q/m.onnx" && ln -sf "../$cfg-flat-unique/m.onnx.data" "$q/m.onnx.data"
 	harness "$q" gcc "$cfg/flat-unique --weights q8 gcc" "--weights q8"
-	# without the elementwise chains and the sink softmax (compiler/chain.c): the same bits
+	# without the elementwise chains, the sink softmax (compiler/chain.c) and the fused
+	# attention (compiler/attn.c, which takes in the sink softmaxes): the same bits
 	nc=$out/$cfg-nochains
 	mkdir -p "$nc" && ln -sf "../$cfg-flat-unique/m.onnx" "$nc/m.onnx" && ln -sf "../$cfg-flat-unique/m.onnx.data" "$nc/m.onnx.data"
 	harness "$nc" gcc "$cfg/flat-unique --no-chains gcc" "--no-chains"
 	d1=$(digest "$out/$cfg-flat-unique/harness-gcc.log")
 	d2=$(digest "$nc/harness-gcc.log")
 	n1=$(grep -c 'rt_ew_chain(t, p)' "$out/$cfg-flat-unique/m.c")
-	n2=$(grep -c 'rt_sink_softmax(t, p)' "$out/$cfg-flat-unique/m.c")
+	n2=$(grep -c 'rt_attn_chain(t, p)' "$out/$cfg-flat-unique/m.c")
 	if [ -n "$d1" ] && [ "$d1" = "$d2" ] && [ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] &&
-	   ! grep -q 'rt_ew_chain(t, p)\|rt_sink_softmax(t, p)' "$nc/m.c"; then
-		ok "$cfg: $n1 elementwise chains and $n2 sink softmaxes give the unfused graph's bits (digest $d1)"
+	   ! grep -q 'rt_ew_chain(t, p)\|rt_sink_softmax(t, p)\|rt_attn_chain(t, p)' "$nc/m.c"; then
+		ok "$cfg: $n1 elementwise chains and $n2 fused attentions give the unfused graph's bits (digest $d1)"
 	else
-		bad "$cfg: with chains [$d1] ($n1 chains, $n2 sink softmaxes), without [$d2]"
+		bad "$cfg: with chains [$d1] ($n1 chains, $n2 fused attentions), without [$d2]"
+	fi
+	# and with tcc (the scalar kernels)
+	if [ $cfg = tiny ] && command -v tcc >/dev/null; then
+		harness "$nc" tcc "$cfg/flat-unique --no-chains tcc" "--no-chains"
+		d1=$(digest "$out/$cfg-flat-unique/harness-tcc.log")
+		d2=$(digest "$nc/harness-tcc.log")
+		if [ -n "$d1" ] && [ "$d1" = "$d2" ]; then
+			ok "$cfg tcc: the chains and fused attentions give the unfused graph's bits (digest $d1)"
+		else
+			bad "$cfg tcc: with chains [$d1], without [$d2]"
+		fi
 	fi
 	# two threads (the pool, calls split in column ranges): the same bits as one thread,
 	# with gcc (spinning pool) and tcc (the mutex-only pool)
