@@ -101,9 +101,13 @@ static void fuse_one(Graph *g, Node *pv)
 	/* the scale and mask program, or none */
 	Value *Y = sm->in[0], *X = Y;
 	Node *mid = Y->producer;
-	if (!mid || mid->dead || Y->nuses != 1 || is_protected(g, Y) || !is_f32(Y))
+	if (!mid || mid->dead || Y->nuses != 1 || is_protected(g, Y) || !is_f32(Y) || Y->rank != k ||
+	    Y->dims[k - 1] < 2)
 		return;
 	int xl = 0;
+	int64_t lone[4 + 5 * 3] = { 0 }; /* a lone binary node's program */
+	const int64_t *mp = NULL;       /* mid's program (rt_ew_chain's p) */
+	int nmp = 0;
 	if (!strcmp(mid->op, "EwChain")) {
 		const int64_t *pr = mid->prog, *ops = pr + 4 + 5 * pr[0];
 		int nl = (int)pr[0], ni = (int)pr[1], found = 0;
@@ -120,15 +124,39 @@ static void fuse_one(Graph *g, Node *pv)
 		if (found != 1 || X == Y || q[0] != 0 || q[1] != 1 ||
 		    (pr[2] > 1 && (q[2] != pr[3] || q[3] != 1 || q[4] != pr[2])))
 			return;
-	} else {
-		mid = NULL;
+		mp = mid->prog, nmp = mid->nprog;
+	} else if (strcmp(mid->op, "Add") && strcmp(mid->op, "Sub") && strcmp(mid->op, "Mul") && strcmp(mid->op, "Div")) {
+		mid = NULL; /* no program: X = Y */
+	} else { /* a lone binary node (chain.c makes no chain of one): its one op */
+		static const char *const names[] = { "Add", "Sub", "Mul", "Div" };
+		int code = RT_ADD;
+		while (strcmp(mid->op, names[code - RT_ADD]))
+			code++;
+		if (*mid->domain || mid->nin != 2 || !mid->in[0] || !mid->in[1] || mid->in[0] == mid->in[1])
+			return;
+		xl = -1;
+		for (int l = 0; l < 2; l++) {
+			Node *p = mid->in[l]->producer;
+			if (p && !p->dead && !strcmp(p->op, "Einsum"))
+				xl = xl < 0 ? l : 2;
+		}
+		if (xl < 0 || xl > 1 || !is_f32(mid->in[1 - xl]))
+			return;
+		X = mid->in[xl];
+		lone[0] = 2, lone[1] = 1, lone[2] = numel(Y) / Y->dims[k - 1], lone[3] = Y->dims[k - 1];
+		lone[4 + 5 * xl + 2] = lone[3], lone[4 + 5 * xl + 1] = 1;
+		lone[4 + 5 * xl + 3] = 1, lone[4 + 5 * xl + 4] = lone[2];
+		if (!chain_leaf(g, Y, mid->in[1 - xl], lone + 4 + 5 * (1 - xl)))
+			return;
+		lone[4 + 10] = code, lone[4 + 11] = 0, lone[4 + 12] = 1;
+		mp = lone, nmp = 4 + 5 * 3;
 	}
 	Node *qk = X->producer;
 	if (!qk || qk->dead || X->nuses != 1 || is_protected(g, X) || !einsum_labels(qk, qlab, ql) || X->rank != k ||
 	    memcmp(X->dims, P->dims, k * sizeof *X->dims) || memcmp(Y->dims, P->dims, k * sizeof *X->dims))
 		return;
 	int64_t T = X->dims[k - 2], S = X->dims[k - 1], R = numel(X) / (S ? S : 1);
-	if (S < 2 || T < 1 || (z && numel(z) != R) || !is_f32(X) || (mid && mid->prog[3] != S))
+	if (S < 2 || T < 1 || (z && numel(z) != R) || !is_f32(X) || (mp && mp[3] != S))
 		return;
 
 	/* Q.K: rows t (Q only), keys s (K only), one contracted d in both,
@@ -197,7 +225,7 @@ static void fuse_one(Graph *g, Node *pv)
 		return;
 
 	/* the parameters (runtime/matmul.h) */
-	int nb = k - 2, nl = mid ? mid->nin : 1, ni = mid ? (int)mid->prog[1] : 0;
+	int nb = k - 2, nl = mp ? (int)mp[0] : 1, ni = mp ? (int)mp[1] : 0;
 	int64_t *p = xcalloc(RT_AT_HDR + 5 * nb + 4 + 5 * (nl + ni), sizeof(int64_t)), *b = p + RT_AT_HDR;
 	p[RT_AT_NB] = nb, p[RT_AT_T] = T, p[RT_AT_S] = S, p[RT_AT_D] = D, p[RT_AT_E] = E;
 	p[RT_AT_RB] = T < RT_AT_ROWS ? T : RT_AT_ROWS;
@@ -210,8 +238,8 @@ static void fuse_one(Graph *g, Node *pv)
 		b[3 * nb + d] = st0(&wv, lp), b[4 * nb + d] = st0(&wo, lp);
 	}
 	int64_t *pr = b + 5 * nb;
-	if (mid) {
-		memcpy(pr, mid->prog, mid->nprog * sizeof(int64_t));
+	if (mp) {
+		memcpy(pr, mp, nmp * sizeof(int64_t));
 	} else { /* no program: the scores as they are */
 		pr[0] = 1, pr[1] = 0, pr[2] = R, pr[3] = S;
 		pr[4 + 3] = 1, pr[4 + 4] = 1;

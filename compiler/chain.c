@@ -192,6 +192,20 @@ static int leaf_of(Group *b, Value *u, Leaf *lf)
 	return 1;
 }
 
+/* u read at out's (r, j) as a leaf q = {off, is, os, div, mod} of
+ * rt_ew_chain, in place (no view), for attn.c; 0 if the strides cannot
+ * say it */
+int chain_leaf(Graph *g, Value *out, Value *u, int64_t *q)
+{
+	int64_t L = out->rank ? out->dims[out->rank - 1] : 1;
+	Group b = { g, out, L ? numel(out) / L : 0, L, NULL, 0, { { 0 } }, 0 };
+	Leaf lf;
+	if (!L || !leaf_of(&b, u, &lf) || lf.view)
+		return 0;
+	q[0] = lf.off, q[1] = lf.is, q[2] = lf.os, q[3] = lf.div, q[4] = lf.mod;
+	return 1;
+}
+
 static int in_group(Group *b, Node *n)
 {
 	for (int i = 0; i < b->nn; i++)

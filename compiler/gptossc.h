@@ -234,6 +234,7 @@ extern int g_no_chains;
 void fuse_chains(Graph *g);
 char *chain_expr(const Node *n);
 int is_protected(Graph *g, Value *v);
+int chain_leaf(Graph *g, Value *out, Value *u, int64_t *q);
 /* attn.c */
 void fuse_attention(Graph *g);
 char *attn_expr(const Node *n);

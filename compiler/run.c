@@ -147,6 +147,8 @@ int run_main(int argc, char **argv)
 			if (i + 1 >= argc || atoi(argv[i + 1]) < 1 || atoi(argv[i + 1]) > 64)
 				usage_error("--threads wants a number from 1 to 64");
 			g_threads = atoi(argv[++i]);
+		} else if (!strcmp(a, "--no-chains")) {
+			g_no_chains = 1;
 		} else if (!strcmp(a, "-O")) {
 			outdir = argv[++i];
 		} else if (!strcmp(a, "--by-index")) {
@@ -161,7 +163,7 @@ int run_main(int argc, char **argv)
 			pin_vals[npins++] = atoll(eq + 1);
 		} else if (!strcmp(a, "--help")) {
 			printf("usage: gptossc run model.onnx -i [NAME=]FILE.pb ... -O DIR [--by-index] [--cc \"CMD\"] [-d NAME=VALUE]\n"
-			       "                   [--weights=FMT] [--threads N] [--tap NAME]\n"
+			       "                   [--weights=FMT] [--threads N] [--tap NAME] [--no-chains]\n"
 			       "  --by-index   name output files output_<i>.pb (the node tests' layout)\n");
 			return 0;
 		} else if (a[0] == '-') {

@@ -587,6 +587,83 @@ def bad():
     write_bytes("victim.bin", open(path("good.onnx"), "rb").read())
 
 
+def softmax_np(x, sink=None):
+    if sink is not None:
+        x = np.concatenate([x, sink], axis=-1)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    p = e / e.sum(axis=-1, keepdims=True)
+    return p[..., :p.shape[-1] - (sink is not None)]
+
+
+def attn_sink():
+    """GPT-OSS's attention (attn.c fuses it into one AttnChain): Einsum Q.K
+    over grouped heads, scale, causal mask, a sink column (Concat, Softmax,
+    Slice), Einsum P.V; 20 rows, two blocks of the kernel."""
+    t, h, m, d = 20, 2, 2, 8
+    mask = causal_mask_np(t).reshape(1, 1, t, t)
+    sinks = randf(h, m, 1, 1) * np.ones((1, 1, t, 1), np.float32)
+    m_ = model([node("Einsum", ["Q", "K"], ["s"], "qk", equation="qhmd,khmd->hmqk"),
+                const("scale", np.array(0.35, np.float32)),
+                node("Mul", ["s", "scale"], ["ss"], "scale_mul"),
+                const("mask", mask),
+                node("Add", ["ss", "mask"], ["sm"], "mask_add"),
+                const("sinks", sinks),
+                node("Concat", ["sm", "sinks"], ["sc"], "concat", axis=3),
+                node("Softmax", ["sc"], ["pc"], "softmax", axis=3),
+                const("st", np.array([0], np.int64)),
+                const("en", np.array([t], np.int64)),
+                const("ax", np.array([3], np.int64)),
+                node("Slice", ["pc", "st", "en", "ax"], ["p"], "slice"),
+                node("Einsum", ["p", "V"], ["O"], "pv", equation="hmqk,khmd->qhmd")],
+               [vi("Q", F, [t, h, m, d]), vi("K", F, [t, h, m, d]), vi("V", F, [t, h, m, d])],
+               [vi("O", F, [t, h, m, d])])
+    save(m_, "attn_sink")
+    q, k, v = randf(t, h, m, d), randf(t, h, m, d), randf(t, h, m, d)
+    s = np.einsum("qhmd,khmd->hmqk", q, k) * np.float32(0.35) + mask
+    o = np.einsum("hmqk,khmd->qhmd", softmax_np(s, sinks), v).astype(np.float32)
+    save_io("attn_sink", [("Q", q), ("K", k), ("V", v)], [("O", o)])
+
+
+def attn_lone():
+    """K first in Q.K, a lone mask Add (no chain of one), Softmax without a
+    sink, fewer keys than rows; then the same with nothing between Q.K and
+    the softmax: both fused."""
+    b, h, t, s_, d = 1, 2, 6, 12, 8
+    mask = randf(1, 1, t, s_)
+    m_ = model([node("Einsum", ["K", "Q"], ["s"], "qk", equation="bhkd,bhqd->bhqk"),
+                const("mask", mask),
+                node("Add", ["s", "mask"], ["sm"], "mask_add"),
+                node("Softmax", ["sm"], ["p"], "softmax", axis=-1),
+                node("Einsum", ["p", "V"], ["O"], "pv", equation="bhqk,bhkd->bhqd"),
+                node("Einsum", ["Q", "K"], ["s2"], "qk2", equation="bhqd,bhkd->bhqk"),
+                node("Softmax", ["s2"], ["p2"], "softmax2", axis=-1),
+                node("Einsum", ["p2", "V"], ["O2"], "pv2", equation="bhqk,bhkd->bhqd")],
+               [vi("Q", F, [b, h, t, d]), vi("K", F, [b, h, s_, d]), vi("V", F, [b, h, s_, d])],
+               [vi("O", F, [b, h, t, d]), vi("O2", F, [b, h, t, d])])
+    save(m_, "attn_lone")
+    q, k, v = randf(b, h, t, d), randf(b, h, s_, d), randf(b, h, s_, d)
+    s = np.einsum("bhkd,bhqd->bhqk", k, q)
+    o = np.einsum("bhqk,bhkd->bhqd", softmax_np(s + mask), v).astype(np.float32)
+    o2 = np.einsum("bhqk,bhkd->bhqd", softmax_np(s), v).astype(np.float32)
+    save_io("attn_lone", [("Q", q), ("K", k), ("V", v)], [("O", o), ("O2", o2)])
+
+
+def attn_unfused():
+    """Attention that attn.c leaves alone: K stored [d, keys] (Q.K would not
+    take the dot path), and d = 4 < 8."""
+    t, d = 5, 8
+    m_ = model([node("Einsum", ["Q", "K"], ["s"], "qk", equation="qd,dk->qk"),
+                node("Softmax", ["s"], ["p"], "softmax", axis=-1),
+                node("Einsum", ["p", "V"], ["O"], "pv", equation="qk,kd->qd"),
+                node("Einsum", ["Q2", "K2"], ["s2"], "qk2", equation="qd,kd->qk"),
+                node("Softmax", ["s2"], ["p2"], "softmax2", axis=-1),
+                node("Einsum", ["p2", "V"], ["O2"], "pv2", equation="qk,kd->qd")],
+               [vi("Q", F, [t, d]), vi("K", F, [d, t]), vi("V", F, [t, d]),
+                vi("Q2", F, [t, 4]), vi("K2", F, [t, 4])],
+               [vi("O", F, [t, d]), vi("O2", F, [t, d])])
+    save(m_, "attn_unfused")
+
+
 def main():
     inline_nested()
     inline_unnamed()
@@ -610,6 +687,9 @@ def main():
     good()
     symbolic()
     bad()
+    attn_sink()  # last: the models above keep their random values
+    attn_lone()
+    attn_unfused()
 
 
 main()

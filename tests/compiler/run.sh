@@ -164,6 +164,37 @@ for e in "$M"/*.out0.pb; do
 	if [ -n "$bad" ]; then fail "$t" "$rflags" "wrong values:$bad"; else pass "$t" "$rflags"; fi
 done
 
+# ---------------------------------------------------------------- attention
+# attn.c's fused attention (one rt_attn_chain call) gives the bits of the
+# unfused calls (--no-chains): with libtcc (the scalar kernels) and with cc
+# (the machine's SIMD kernels)
+acc=$(command -v "${CC:-cc}" >/dev/null 2>&1 && echo "${CC:-cc} -O2")
+case $(uname -m) in
+x86_64 | amd64) [ -n "$acc" ] && grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo && acc="$acc -mavx2 -mfma" ;;
+esac
+for m in attn_sink attn_lone; do
+	for c in tcc ${acc:+cc}; do
+		t="attention $m $c: fused = unfused bits"
+		o=$T/attn/$m-$c
+		mkdir -p "$o"
+		set --
+		for i in "$M/$m".in*.pb; do set -- "$@" -i "$i"; done
+		[ $c = cc ] && set -- "$@" --cc "$acc"
+		gp run "$m.onnx" "$@" -O "$o/fused" --by-index
+		r1=$rc
+		gp run "$m.onnx" "$@" -O "$o/unfused" --by-index --no-chains
+		if [ $r1 -ne 0 ] || [ $rc -ne 0 ]; then
+			fail "$t" - "$(what)"
+		elif ! (cd "$M" && "$G" "$m.onnx" --dump | grep -q "^AttnChain"); then
+			fail "$t" - "no AttnChain in the dump"
+		elif ! diff -r "$o/fused" "$o/unfused" >/dev/null; then
+			fail "$t" - "the outputs differ"
+		else
+			pass "$t" -
+		fi
+	done
+done
+
 # ---------------------------------------------------------------- cnames
 # The run function's parameters (the input and output names) must be
 # distinct valid C identifiers that are not keywords, the header's macros
