@@ -1,7 +1,10 @@
 /* graph.c: building blocks of the IR shared by every pass: creating nodes
  * and values, reading attributes, reading constant data. */
 #include "gptossc.h"
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 Node *node_new(Graph *g)
@@ -119,26 +122,18 @@ int value_is_const(const Value *v)
 	return v && v->is_const;
 }
 
-/* Constant data in memory; external data is read on first use (pread,
- * so only the tensors a fold or a check needs are ever resident). */
+/* Constant data in memory; external data is read on first use (so only
+ * the tensors a fold or a check needs are ever resident). */
 void *value_data(Graph *g, Value *v)
 {
-	(void)g;
 	if (v->data || !v->is_const)
 		return v->data;
 	if (v->ext_path) {
 		int64_t len = nbytes(v);
 		unsigned char *buf = xcalloc(len ? len : 1, 1);
-		int fd = open(v->ext_path, O_RDONLY);
-		if (fd < 0)
-			fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
-		for (int64_t done = 0; done < len;) {
-			ssize_t r = pread(fd, buf + done, len - done, v->ext_off + done);
-			if (r <= 0)
-				fatal("external data of '%s': %s is too short", v->name, v->ext_path);
-			done += r;
-		}
-		close(fd);
+		ConstReader rd = const_reader(g, v);
+		const_read(&rd, 0, len, buf);
+		const_reader_close(&rd);
 		v->data = buf;
 	}
 	return v->data;
@@ -164,58 +159,105 @@ Value *const_scalar(Graph *g, int dtype, double x)
 	return v;
 }
 
-/* Random access to a constant's bytes: in memory, or pread from its
- * external data file (opened once per reader, so that streaming a weight
- * in many small pieces does not reopen it). */
+/* Random access to a constant's bytes: in memory, or its external data
+ * file mapped read-only, so that reading a weight copies nothing through
+ * the kernel.  Mapped pages count in the resident set until dropped
+ * (const_release; they stay in the page cache), which is how streaming
+ * an 11 GB data file keeps the compiler small. */
 ConstReader const_reader(Graph *g, Value *v)
 {
-	ConstReader r = { g, v, -1 };
-	if (!v->data && v->ext_path) {
-		r.fd = open(v->ext_path, O_RDONLY);
-		if (r.fd < 0)
-			fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
+	ConstReader r = { g, v, NULL, NULL, 0 };
+	if (v->data || !v->ext_path) {
+		r.data = value_data(g, v);
+		return r;
 	}
+	int64_t len = nbytes(v), page = sysconf(_SC_PAGESIZE);
+	int fd = open(v->ext_path, O_RDONLY);
+	struct stat st;
+	if (fd < 0)
+		fatal("external data of '%s': cannot open %s", v->name, v->ext_path);
+	/* mapped bytes past the end of the file would fault (SIGBUS) */
+	if (fstat(fd, &st) || v->ext_off > st.st_size || len > st.st_size - v->ext_off)
+		fatal("external data of '%s': %s is too short", v->name, v->ext_path);
+	int64_t lead = v->ext_off % page; /* mappings start on a page */
+	r.maplen = lead + len;
+	if (len) {
+		r.map = mmap(NULL, r.maplen, PROT_READ, MAP_PRIVATE, fd, v->ext_off - lead);
+		if (r.map == MAP_FAILED)
+			fatal("external data of '%s': cannot map %s: %s", v->name, v->ext_path, strerror(errno));
+	}
+	close(fd);
+	r.data = r.map ? r.map + lead : (const unsigned char *)"";
 	return r;
 }
 
 void const_read(ConstReader *r, int64_t off, int64_t len, void *dst)
 {
-	Value *v = r->v;
-	if (r->fd < 0) {
-		memcpy(dst, (const unsigned char *)value_data(r->g, v) + off, len);
+	memcpy(dst, r->data + off, len);
+}
+
+/* Drop the mapped pages of bytes [off, off + len) of the constant (the
+ * pages wholly inside: a neighbour may still be read). */
+static void drop_pages(ConstReader *r, int64_t off, int64_t len)
+{
+	if (!r->map)
 		return;
-	}
-	for (int64_t done = 0; done < len;) {
-		ssize_t k = pread(r->fd, (unsigned char *)dst + done, len - done, v->ext_off + off + done);
-		if (k <= 0)
-			fatal("external data of '%s': %s is too short", v->name, v->ext_path);
-		done += k;
-	}
+	uintptr_t page = sysconf(_SC_PAGESIZE), a = (uintptr_t)(r->data + off), b = a + len;
+	a = (a + page - 1) / page * page;
+	b = b / page * page;
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+/* Map the pages of bytes [off, off + len) in one call rather than fault by
+ * fault (where the kernel can: Linux 5.14 on; else the reads fault them). */
+static void populate_pages(ConstReader *r, int64_t off, int64_t len)
+{
+#ifdef MADV_POPULATE_READ
+	uintptr_t page = sysconf(_SC_PAGESIZE), a = (uintptr_t)(r->data + off), b = a + len;
+	a = a / page * page;
+	madvise((void *)a, b - a, MADV_POPULATE_READ);
+#else
+	(void)r, (void)off, (void)len;
+#endif
+}
+
+void const_release(ConstReader *r)
+{
+	if (r->map)
+		madvise(r->map, r->maplen, MADV_DONTNEED);
 }
 
 void const_reader_close(ConstReader *r)
 {
-	if (r->fd >= 0)
-		close(r->fd);
-	r->fd = -1;
+	if (r->map)
+		munmap(r->map, r->maplen);
+	r->map = NULL;
 }
 
-/* Visit a constant's bytes in chunks of at most 16 MiB (a multiple of 128
- * bytes), streaming external data with pread: scanning or converting a
- * weight never needs it all in memory. fn returns non-zero to stop. */
+/* Visit a constant's bytes in chunks of at most CHUNK bytes (a multiple of
+ * 128 bytes), each dropped from the mapping once visited: scanning or
+ * converting a weight never needs it all in memory.  fn returns non-zero
+ * to stop. */
+#define CHUNK (4 << 20)
+
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx)
 {
 	int64_t len = nbytes(v);
 	if (v->data || !v->ext_path)
 		return fn(ctx, value_data(g, v), 0, len);
 	ConstReader rd = const_reader(g, v);
-	int64_t cap = len < (16 << 20) ? len : (16 << 20);
-	unsigned char *buf = xcalloc(cap + 1, 1);
+	/* values are read as floats: an unaligned mapping goes through a buffer */
+	unsigned char *buf = (uintptr_t)rd.data % 4 ? xcalloc(CHUNK, 1) : NULL;
 	int r = 0;
-	for (int64_t off = 0; off < len && !r; off += cap) {
-		int64_t want = len - off < cap ? len - off : cap;
-		const_read(&rd, off, want, buf);
-		r = fn(ctx, buf, off, want);
+	for (int64_t off = 0; off < len && !r; off += CHUNK) {
+		int64_t want = len - off < CHUNK ? len - off : CHUNK;
+		const unsigned char *p = rd.data + off;
+		populate_pages(&rd, off, want);
+		if (buf)
+			p = memcpy(buf, p, want);
+		r = fn(ctx, p, off, want);
+		drop_pages(&rd, off, want);
 	}
 	free(buf);
 	const_reader_close(&rd);
