@@ -49,24 +49,21 @@ int g_weights_mode = WEIGHTS_AUTO;
 
 /* ---- weight formats ---- */
 
-/* e2m1 code of v, or -1 if v is not one: |v| in {0, .5, 1, 1.5, 2, 3, 4,
- * 6}, the sign (also of -0) in bit 3.  Read off the bits (run on every
- * weight value at compile time): |v| = 1.h * 2^(E-127) with nothing below
- * the first mantissa bit h; 0.5 (E = 126) has h = 0, 1..6 have E 127..129
- * and code 2 + 2 (E - 127) + h. */
-static int e2m1_code(float v)
+/* 2^e, exactly (e in [-149, 127]): from its bits when normal */
+static float pow2f(int e)
 {
-	static const signed char code[8] = { 1, -1, 2, 3, 4, 5, 6, 7 }; /* by 2 (E - 126) + h */
-	uint32_t u;
-	memcpy(&u, &v, 4);
-	uint32_t a = u & 0x7fffffffu, i = (a >> 23) - 126, h = (a >> 22) & 1;
-	int c = (a & 0x3fffffu) == 0 && i <= 3 ? code[2 * i + h] : -1;
-	c = a == 0 ? 0 : c;
-	return c < 0 ? -1 : c | (int)((u >> 28) & 8);
+	if (e < -126)
+		return ldexpf(1.0f, e);
+	uint32_t u = (uint32_t)(e + 127) << 23;
+	float f;
+	memcpy(&f, &u, 4);
+	return f;
 }
 
-/* every x[j] * p (exact: p a power of two) an e2m1 value: e2m1_code's
- * test without branches, so that the compiler can vectorise it */
+/* every x[j] * p (exact: p a power of two) an e2m1 value: |v| in {0, .5,
+ * 1, 1.5, 2, 3, 4, 6}.  Read off the bits: |v| = 1.h * 2^(E-127) with
+ * nothing below the first mantissa bit h; 0.5 (E = 126) has h = 0, 1..6
+ * have E 127..129.  No branches, so that the compiler can vectorise it. */
 static int e2m1_block(const float *x, float p)
 {
 	uint32_t bad = 0;
@@ -82,8 +79,8 @@ static int e2m1_block(const float *x, float p)
 
 /* the block's scale exponent (2^k), or INT32_MIN if not exactly
  * representable (also for NaN and inf).  Run on every block of every
- * weight at compile time, so no libm calls in the loops: x * 2^-k is
- * ldexpf(x, -k) (both the exact product, rounded once). */
+ * weight at compile time, so no libm calls for normal values: x * 2^-k
+ * is ldexpf(x, -k) (both the exact product, rounded once). */
 static int mxfp4_exponent(const float *x)
 {
 	/* the largest |x| by its bits (ordered as the values are; NaNs above inf) */
@@ -98,13 +95,24 @@ static int mxfp4_exponent(const float *x)
 		return 0;
 	if (m >= 0x7f800000u)
 		return INT32_MIN;
-	float amax;
-	memcpy(&amax, &m, 4);
-	int k = (int)ceil(log2(amax / 6.0));
+	int k;
+	if (m >= 0x00800000u) {
+		/* a normal max keeps its mantissa when scaled to 4 or 6 (by 2^-k)
+		 * or 2 or 3 (2^-(k+1)): one mantissa bit at most (which is what
+		 * rejects most non-MXFP4 weights at once), and k = E - 129 is
+		 * ceil(log2(amax / 6)) */
+		if (m & 0x3fffffu)
+			return INT32_MIN;
+		k = (int)(m >> 23) - 129;
+	} else {
+		float amax;
+		memcpy(&amax, &m, 4);
+		k = (int)ceil(log2(amax / 6.0));
+	}
 	for (int kk = k; kk <= k + 1; kk++) {
 		if (kk < -127 || kk > 127)
 			continue;
-		if (e2m1_block(x, ldexpf(1.0f, -kk)))
+		if (e2m1_block(x, pow2f(-kk)))
 			return kk;
 	}
 	return INT32_MIN;
@@ -124,6 +132,19 @@ static void encode_q8(const float *src, unsigned char *dst)
 	}
 }
 
+/* rt_f32_bf16 without its branch (round to nearest even, NaN kept quiet) */
+static inline void encode_bf16(const float *src, int n, unsigned char *dst)
+{
+	uint16_t h[64];
+	for (int i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &src[i], 4);
+		uint32_t r = (u + 0x7fffu + ((u >> 16) & 1)) >> 16, q = (u >> 16) | 0x40;
+		h[i] = (uint16_t)((u & 0x7fffffffu) > 0x7f800000u ? q : r);
+	}
+	memcpy(dst, h, 2 * n);
+}
+
 void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
 {
 	if (wfmt == FMT_Q8) {
@@ -132,18 +153,31 @@ void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
 		return;
 	}
 	if (wfmt == RT_BF16) {
-		for (int64_t i = 0; i < n; i++) {
-			uint16_t h = rt_f32_bf16(src[i]);
-			memcpy(dst + 2 * i, &h, 2);
-		}
+		/* 64 values at a time (vectorised), then the rest */
+		int64_t i = 0;
+		for (; i + 64 <= n; i += 64)
+			encode_bf16(src + i, 64, dst + 2 * i);
+		encode_bf16(src + i, n - i, dst + 2 * i);
 		return;
 	}
+	/* MXFP4: the scale, then codes of values 0 and 16, 1 and 17, ...; every
+	 * x * 2^-k is an e2m1 value (choose_format checked): its code is
+	 * 2 (E - 126) + h but 1 for 0.5, 0 for 0, the sign in bit 3 */
 	for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 17) {
 		int k = mxfp4_exponent(src);
-		float p = ldexpf(1.0f, -k);
+		float p = pow2f(-k);
+		unsigned char c[32];
+		for (int j = 0; j < 32; j++) {
+			float y = src[j] * p;
+			uint32_t u;
+			memcpy(&u, &y, 4);
+			uint32_t a = u & 0x7fffffffu, e = a >> 22; /* 2 E + h */
+			e = e > 253 ? e : 253;
+			c[j] = (unsigned char)((a ? e - 252 : 0) | ((u >> 28) & 8));
+		}
 		dst[0] = (unsigned char)(k + 127);
 		for (int j = 0; j < 16; j++)
-			dst[1 + j] = (unsigned char)(e2m1_code(src[j] * p) | e2m1_code(src[j + 16] * p) << 4);
+			dst[1 + j] = (unsigned char)(c[j] | c[j + 16] << 4);
 	}
 }
 
@@ -151,9 +185,19 @@ static int scan_bf16(void *ctx, const void *data, int64_t off, int64_t len)
 {
 	(void)ctx;
 	(void)off;
-	const float *f = data;
-	for (int64_t i = 0; i < len / 4; i++)
-		if (rt_bf16_f32(rt_f32_bf16(f[i])) != f[i] && f[i] == f[i])
+	/* bf16 keeps a value (NaNs aside) when its low 16 bits are zero;
+	 * tested 64 at a time without branches, so that it vectorises */
+	const uint32_t *u = data;
+	int64_t n = len / 4, i = 0;
+	for (; i + 64 <= n; i += 64) {
+		uint32_t bad = 0;
+		for (int j = 0; j < 64; j++)
+			bad |= ((u[i + j] & 0xffffu) != 0) & ((u[i + j] & 0x7fffffffu) <= 0x7f800000u);
+		if (bad)
+			return 1;
+	}
+	for (; i < n; i++)
+		if ((u[i] & 0xffffu) && (u[i] & 0x7fffffffu) <= 0x7f800000u)
 			return 1;
 	return 0;
 }
