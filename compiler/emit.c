@@ -14,6 +14,7 @@
  */
 #include "gptossc.h"
 #include <errno.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -483,25 +484,151 @@ static void xwrite(FILE *f, const void *p, size_t n, const char *path)
 		fatal("cannot write %s: %s", path, strerror(errno));
 }
 
-/* Streams tensors into the blob, converting to their weight format. */
+/* Streams tensors into the blob, converting to their weight format.  The
+ * bytes go through two buffers of OUTBUF bytes: the main thread fills one
+ * (reading and converting weights) while a second thread writes the other,
+ * so that converting and writing overlap.  A trial compile (g_fatal_jmp,
+ * the fuzzer) writes without the thread, since an error longjmps out. */
+#define OUTBUF (8 << 20)
+
 typedef struct BlobWriter {
 	FILE *f;
 	const char *path;
 	int64_t pos, total;
 	int tty;
 	time_t start;
-	unsigned char *conv;
 	int wfmt;
+	unsigned char *buf[2];
+	int cur;     /* the buffer being filled */
+	size_t fill; /* bytes in it */
+	/* the writer thread: it writes out[0..outlen) and sets outlen to 0 */
+	int threaded, quit, err; /* err: errno of a failed write */
+	unsigned char *out;
+	size_t outlen;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 } BlobWriter;
+
+static void *writer_main(void *arg)
+{
+	BlobWriter *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->outlen && !w->quit)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->outlen)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		int err = 0;
+		if (fwrite(w->out, 1, w->outlen, w->f) != w->outlen)
+			err = errno ? errno : EIO;
+		pthread_mutex_lock(&w->mu);
+		if (!w->err)
+			w->err = err;
+		w->outlen = 0;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Wait until the writer has written what it was given. */
+static void writer_wait(BlobWriter *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->outlen)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int err = w->err;
+	pthread_mutex_unlock(&w->mu);
+	if (err)
+		fatal("cannot write %s: %s", w->path, strerror(err));
+}
+
+/* Hand the filled buffer to the writer (or write it) and fill the other. */
+static void flush_buf(BlobWriter *w)
+{
+	if (!w->threaded) {
+		xwrite(w->f, w->buf[w->cur], w->fill, w->path);
+		w->fill = 0;
+		return;
+	}
+	writer_wait(w);
+	pthread_mutex_lock(&w->mu);
+	w->out = w->buf[w->cur];
+	w->outlen = w->fill;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->cur ^= 1;
+	w->fill = 0;
+}
+
+static void writer_start(BlobWriter *w, FILE *f, const char *path, int64_t total)
+{
+	memset(w, 0, sizeof *w);
+	w->f = f;
+	w->path = path;
+	w->total = total;
+	w->tty = isatty(2);
+	w->start = time(NULL);
+	w->buf[0] = xcalloc(OUTBUF, 1);
+	w->buf[1] = xcalloc(OUTBUF, 1);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	w->threaded = !g_fatal_jmp && !pthread_create(&w->thread, NULL, writer_main, w);
+}
+
+static void writer_finish(BlobWriter *w)
+{
+	flush_buf(w);
+	if (w->threaded) {
+		writer_wait(w);
+		pthread_mutex_lock(&w->mu);
+		w->quit = 1;
+		pthread_cond_broadcast(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thread, NULL);
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w->buf[0]);
+	free(w->buf[1]);
+}
+
+/* Room for n more bytes (at most OUTBUF) in the buffer being filled. */
+static unsigned char *room(BlobWriter *w, size_t n)
+{
+	if (w->fill + n > OUTBUF)
+		flush_buf(w);
+	return w->buf[w->cur] + w->fill;
+}
+
+static void put_bytes(BlobWriter *w, const void *p, int64_t n)
+{
+	const unsigned char *s = p;
+	while (n > 0) {
+		if (w->fill == OUTBUF)
+			flush_buf(w);
+		size_t k = OUTBUF - w->fill < (size_t)n ? OUTBUF - w->fill : (size_t)n;
+		memcpy(w->buf[w->cur] + w->fill, s, k);
+		w->fill += k;
+		w->pos += k;
+		s += k;
+		n -= k;
+	}
+}
 
 static void pad_to(BlobWriter *w, int64_t off)
 {
 	static const unsigned char zero[64];
-	while (w->pos < off) {
-		int64_t n = off - w->pos < 64 ? off - w->pos : 64;
-		xwrite(w->f, zero, n, w->path);
-		w->pos += n;
-	}
+	while (w->pos < off)
+		put_bytes(w, zero, off - w->pos < 64 ? off - w->pos : 64);
+}
+
+/* Bytes of n values in weight format wfmt (n a multiple of 32 for the block formats). */
+static int64_t encoded_bytes(int wfmt, int64_t n)
+{
+	return wfmt == RT_BF16 ? 2 * n : wfmt == FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
 }
 
 static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
@@ -509,14 +636,16 @@ static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
 	BlobWriter *w = ctx;
 	(void)off;
 	if (!w->wfmt) {
-		xwrite(w->f, data, len, w->path);
-		w->pos += len;
+		put_bytes(w, data, len);
 	} else {
-		int64_t n = len / 4, out = w->wfmt == RT_BF16 ? 2 * n : w->wfmt == FMT_Q8 ? n / 32 * 36 : n / 32 * 17;
-		w->conv = xrealloc(w->conv, out + 1);
-		encode_chunk(w->wfmt, data, n, w->conv);
-		xwrite(w->f, w->conv, out, w->path);
-		w->pos += out;
+		/* converted straight into the buffer, 64K values at a time */
+		const float *src = data;
+		for (int64_t i = 0, n = len / 4; i < n; i += 65536) {
+			int64_t m = n - i < 65536 ? n - i : 65536, out = encoded_bytes(w->wfmt, m);
+			encode_chunk(w->wfmt, src + i, m, room(w, out));
+			w->fill += out;
+			w->pos += out;
+		}
 	}
 	if (w->tty && time(NULL) - w->start >= 1)
 		fprintf(stderr, "\rgptossc: writing %s: %lld of %lld MB", w->path, (long long)w->pos >> 20,
@@ -614,8 +743,9 @@ static void write_blob_to(Graph *g, FILE *f, const char *path)
 	}
 	uint64_t sum = fnv1a(0, h, hlen);
 	put64(h + 32, sum);
-	xwrite(f, h, hlen, path);
-	BlobWriter w = { f, path, hlen, g->blob_bytes, isatty(2), time(NULL), NULL, 0 };
+	BlobWriter w;
+	writer_start(&w, f, path, g->blob_bytes);
+	put_bytes(&w, h, hlen);
 	for (int i = 0; i < g->nblob; i++) {
 		Value *v = g->blobvals[i];
 		pad_to(&w, v->off);
@@ -628,9 +758,10 @@ static void write_blob_to(Graph *g, FILE *f, const char *path)
 			const_chunks(g, v, put_chunk, &w);
 	}
 	pad_to(&w, g->blob_bytes);
+	writer_finish(&w);
 	if (w.tty && time(NULL) - w.start >= 1)
 		fprintf(stderr, "\n");
-	free(w.conv);
+	free(h);
 }
 
 void write_blob(Graph *g, const char *path)

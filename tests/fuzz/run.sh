@@ -108,7 +108,7 @@ build_one "$here/fuzz_frontend.c" "$O/fuzz_frontend.o" "-DGPTOSSC_TOP=\"$top\"" 
 WRAP="-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=vasprintf,--wrap=open,--wrap=onnx__model_proto__unpack"
 if [ $berr = 0 ]; then
 	# shellcheck disable=SC2086
-	$CLANG -g $SAN -fsanitize=fuzzer -o "$B/fuzz_frontend" $objs $WRAP -lprotobuf-c -ldl -lm || berr=1
+	$CLANG -g $SAN -fsanitize=fuzzer -o "$B/fuzz_frontend" $objs $WRAP -lprotobuf-c -pthread -ldl -lm || berr=1
 fi
 if [ $berr != 0 ]; then
 	echo "FAIL build: fuzz_frontend"
