@@ -231,11 +231,11 @@ static int choose_format(Graph *g, Value *w, int64_t row)
 		return RT_F32;
 	if (g_weights_mode == WEIGHTS_BF16)
 		return RT_BF16;
-	if (row && row % 32 == 0 && !const_chunks(g, w, scan_mxfp4, NULL))
+	if (row && row % 32 == 0 && !const_scan(g, w, scan_mxfp4, NULL))
 		return FMT_MXFP4; /* exact, and smaller than q8 */
-	if (g_weights_mode == WEIGHTS_Q8 && row && row % 32 == 0 && !const_chunks(g, w, scan_finite, NULL))
+	if (g_weights_mode == WEIGHTS_Q8 && row && row % 32 == 0 && !const_scan(g, w, scan_finite, NULL))
 		return FMT_Q8; /* else as auto */
-	if (!const_chunks(g, w, scan_bf16, NULL))
+	if (!const_scan(g, w, scan_bf16, NULL))
 		return RT_BF16;
 	return RT_F32;
 }

@@ -186,6 +186,7 @@ double const_float(Graph *g, Value *v, int64_t i);
 int value_is_const(const Value *v);
 typedef int (*chunk_fn)(void *ctx, const void *data, int64_t off, int64_t len);
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx);
+int const_scan(Graph *g, Value *v, chunk_fn fn, void *ctx); /* fn fails on some chunk (two threads) */
 typedef struct ConstReader {
 	Graph *g;
 	Value *v;

@@ -3,6 +3,7 @@
 #include "gptossc.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -241,27 +242,89 @@ void const_reader_close(ConstReader *r)
  * to stop. */
 #define CHUNK (4 << 20)
 
+/* Chunk i of a mapped constant: fn's result.  Values are read as floats,
+ * so an unaligned mapping goes through buf (CHUNK bytes). */
+static int visit_chunk(ConstReader *rd, int64_t i, unsigned char *buf, chunk_fn fn, void *ctx)
+{
+	int64_t off = i * CHUNK, len = nbytes(rd->v), want = len - off < CHUNK ? len - off : CHUNK;
+	const unsigned char *p = rd->data + off;
+	populate_pages(rd, off, want);
+	if ((uintptr_t)p % 4)
+		p = memcpy(buf, p, want);
+	int r = fn(ctx, p, off, want);
+	drop_pages(rd, off, want);
+	return r;
+}
+
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx)
 {
 	int64_t len = nbytes(v);
 	if (v->data || !v->ext_path)
 		return fn(ctx, value_data(g, v), 0, len);
 	ConstReader rd = const_reader(g, v);
-	/* values are read as floats: an unaligned mapping goes through a buffer */
 	unsigned char *buf = (uintptr_t)rd.data % 4 ? xcalloc(CHUNK, 1) : NULL;
 	int r = 0;
-	for (int64_t off = 0; off < len && !r; off += CHUNK) {
-		int64_t want = len - off < CHUNK ? len - off : CHUNK;
-		const unsigned char *p = rd.data + off;
-		populate_pages(&rd, off, want);
-		if (buf)
-			p = memcpy(buf, p, want);
-		r = fn(ctx, p, off, want);
-		drop_pages(&rd, off, want);
-	}
+	for (int64_t i = 0; i * CHUNK < len && !r; i++)
+		r = visit_chunk(&rd, i, buf, fn, ctx);
 	free(buf);
 	const_reader_close(&rd);
 	return r;
+}
+
+/* const_scan's shared state: the next chunk to visit, and whether a chunk
+ * has failed the check. */
+typedef struct Scan {
+	ConstReader *rd;
+	chunk_fn fn;
+	void *ctx;
+	int64_t next, nchunks;
+	int failed;
+	pthread_mutex_t mu;
+} Scan;
+
+static void scan_chunks(Scan *s, unsigned char *buf)
+{
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		int64_t i = s->failed ? s->nchunks : s->next++;
+		pthread_mutex_unlock(&s->mu);
+		if (i >= s->nchunks)
+			return;
+		if (visit_chunk(s->rd, i, buf, s->fn, s->ctx)) {
+			pthread_mutex_lock(&s->mu);
+			s->failed = 1;
+			pthread_mutex_unlock(&s->mu);
+		}
+	}
+}
+
+static void *scan_thread(void *arg)
+{
+	Scan *s = arg;
+	scan_chunks(s, (unsigned char *)(s + 1)); /* its buffer follows the state */
+	return NULL;
+}
+
+/* Whether fn, a check of values without side effects, fails on some chunk
+ * of v: const_chunks's answer, but a big external weight's chunks are
+ * shared between two threads, whichever is free taking the next. */
+int const_scan(Graph *g, Value *v, chunk_fn fn, void *ctx)
+{
+	int64_t len = nbytes(v);
+	if (v->data || !v->ext_path || len < 16 * CHUNK || g_fatal_jmp)
+		return const_chunks(g, v, fn, ctx) != 0;
+	ConstReader rd = const_reader(g, v);
+	Scan *s = xcalloc(1, sizeof *s + 2 * CHUNK);
+	*s = (Scan){ &rd, fn, ctx, 0, (len + CHUNK - 1) / CHUNK, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t t;
+	int threaded = !pthread_create(&t, NULL, scan_thread, s);
+	scan_chunks(s, (unsigned char *)(s + 1) + CHUNK);
+	if (threaded)
+		pthread_join(t, NULL);
+	int failed = s->failed;
+	free(s);
+	const_reader_close(&rd);
+	return failed;
 }
 
 /* Bytes of a constant as stored in the blob (its weight format). */
