@@ -188,7 +188,6 @@ typedef int (*chunk_fn)(void *ctx, const void *data, int64_t off, int64_t len);
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx);
 int const_scan(Graph *g, Value *v, chunk_fn fn, void *ctx); /* fn fails on some chunk (two threads) */
 typedef struct ConstReader {
-	Graph *g;
 	Value *v;
 	const unsigned char *data; /* the constant's bytes, in memory or mapped */
 	unsigned char *map;        /* the mapping of external data, or NULL */

@@ -167,7 +167,7 @@ Value *const_scalar(Graph *g, int dtype, double x)
  * an 11 GB data file keeps the compiler small. */
 ConstReader const_reader(Graph *g, Value *v)
 {
-	ConstReader r = { g, v, NULL, NULL, 0 };
+	ConstReader r = { v, NULL, NULL, 0 };
 	if (v->data || !v->ext_path) {
 		r.data = value_data(g, v);
 		return r;
@@ -236,10 +236,9 @@ void const_reader_close(ConstReader *r)
 	r->map = NULL;
 }
 
-/* Visit a constant's bytes in chunks of at most CHUNK bytes (a multiple of
- * 128 bytes), each dropped from the mapping once visited: scanning or
- * converting a weight never needs it all in memory.  fn returns non-zero
- * to stop. */
+/* Mapped constants are visited in chunks of CHUNK bytes (a multiple of 128
+ * bytes), each dropped from the mapping once visited: scanning or
+ * converting a weight never needs it all in memory. */
 #define CHUNK (4 << 20)
 
 /* Chunk i of a mapped constant: fn's result.  Values are read as floats,
@@ -256,6 +255,8 @@ static int visit_chunk(ConstReader *rd, int64_t i, unsigned char *buf, chunk_fn 
 	return r;
 }
 
+/* Visit a constant's bytes in chunks (all at once when in memory); fn
+ * returns non-zero to stop. */
 int const_chunks(Graph *g, Value *v, chunk_fn fn, void *ctx)
 {
 	int64_t len = nbytes(v);
@@ -314,14 +315,19 @@ int const_scan(Graph *g, Value *v, chunk_fn fn, void *ctx)
 	if (v->data || !v->ext_path || len < 16 * CHUNK || g_fatal_jmp)
 		return const_chunks(g, v, fn, ctx) != 0;
 	ConstReader rd = const_reader(g, v);
-	Scan *s = xcalloc(1, sizeof *s + 2 * CHUNK);
-	*s = (Scan){ &rd, fn, ctx, 0, (len + CHUNK - 1) / CHUNK, 0, PTHREAD_MUTEX_INITIALIZER };
+	Scan *s = xcalloc(1, sizeof *s + 2 * CHUNK); /* the state, then a buffer per thread */
+	s->rd = &rd;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->nchunks = (len + CHUNK - 1) / CHUNK;
+	pthread_mutex_init(&s->mu, NULL);
 	pthread_t t;
 	int threaded = !pthread_create(&t, NULL, scan_thread, s);
 	scan_chunks(s, (unsigned char *)(s + 1) + CHUNK);
 	if (threaded)
 		pthread_join(t, NULL);
 	int failed = s->failed;
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 	const_reader_close(&rd);
 	return failed;
