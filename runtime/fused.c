@@ -142,7 +142,7 @@ static float rt_fused_e8m0(uint8_t e)
 /* The bits of 0.5 * rt_fused_e8m0(e) = 2^(e-128), exactly (the SIMD
  * lookups below yield doubled e2m1 values), by scale byte: one load per
  * block instead of a dozen integer operations.  0.5 * inf for e = 255. */
-#define RT_HS(e) ((e) > 1 ? (uint32_t)((e) - 1) << 23 : 0x00200000u << (e))
+#define RT_HS(e) ((e) > 1 ? (uint32_t)((e) - 1) << 23 : 0x00200000u << ((e) & 1)) /* (& 1: e is 0 or 1 there) */
 #define RT_HS4(e) RT_HS(e), RT_HS(e + 1), RT_HS(e + 2), RT_HS(e + 3)
 #define RT_HS16(e) RT_HS4(e), RT_HS4(e + 4), RT_HS4(e + 8), RT_HS4(e + 12)
 #define RT_HS64(e) RT_HS16(e), RT_HS16(e + 16), RT_HS16(e + 32), RT_HS16(e + 48)

@@ -12,8 +12,9 @@
 #       qemu-system-arm -M mps2-an500; tokens equal to the host build;
 #       footprint (text/data/bss) and instructions per token
 #   (d) -ffreestanding: m.c compiles with -std=c99 -ffreestanding -Wall
-#       -Wextra -Werror (host gcc/clang, AVX2, aarch64, Cortex-M7) and its
-#       undefined symbols are only mem* and libm (and libgcc helpers on ARM)
+#       -Wextra -Werror (host gcc/clang, with and without AVX2, aarch64,
+#       Cortex-M7) and its undefined symbols are only mem* and libm (and
+#       libgcc helpers on ARM)
 #   (e) reproducibility: two compilations give byte-identical files
 #   (f) `gptossc run` with no C compiler on PATH (libtcc only)
 #
@@ -334,6 +335,7 @@ freestanding() { # LABEL CC NM FLAGS...
 freestanding gcc-O2 gcc nm -O2
 case $(uname -m) in x86_64 | amd64) freestanding gcc-avx2 gcc nm -O2 -mavx2 -mfma ;; esac
 freestanding clang-O2 clang nm -O2
+case $(uname -m) in x86_64 | amd64) freestanding clang-avx2 clang nm -O2 -mavx2 -mfma ;; esac
 freestanding aarch64 aarch64-linux-gnu-gcc aarch64-linux-gnu-nm -O2
 freestanding cortex-m7 arm-none-eabi-gcc arm-none-eabi-nm -O2 $M7
 
