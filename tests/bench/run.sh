@@ -7,8 +7,8 @@
 #   --configs   models/configs.py names; 20b-2layer only when asked for (it is generated on
 #               demand into build/bench/, 11 GB, ~3 minutes, and adds the decode measurement)
 #   --threads   ORT intra-op thread counts (one table row each)
-#   --reps      timed runs per process (default 10; 3 for 20b-2layer)
-#   --rounds    processes per engine, alternating ORT and gptossc (default 3; 2 for 20b-2layer)
+#   --reps      timed runs per process (default 10; 5 for 20b-2layer)
+#   --rounds    processes per engine, alternating ORT and gptossc (default 3, also for 20b-2layer)
 #   --warmup    untimed runs per process before the timed ones (default 2; 1 for 20b-2layer)
 #   --model     also bench this ONNX file (one int32/int64 token input); repeatable
 #   --steps     generated tokens for the decode measurement (default 4; keep 3 + steps <= T so
@@ -173,8 +173,8 @@ bench_case() {
 	name=$1 onnx=$2
 	big=0
 	[ "$name" = 20b-2layer ] && big=1
-	r_reps=${reps:-$([ $big = 1 ] && echo 3 || echo 10)}
-	r_rounds=${rounds:-$([ $big = 1 ] && echo 2 || echo 3)}
+	r_reps=${reps:-$([ $big = 1 ] && echo 5 || echo 10)}
+	r_rounds=${rounds:-3}
 	r_warm=${warmup:-$([ $big = 1 ] && echo 1 || echo 2)}
 	limit=${BENCH_TIMEOUT:-$([ $big = 1 ] && echo 7200 || echo 1800)}
 	info rounds "$r_rounds"
