@@ -657,19 +657,6 @@ static int put_chunk(void *ctx, const void *data, int64_t off, int64_t len)
  * a time (6 MB of f32 for K = 2880), not one narrow band at a time. */
 #define RT_READ_COLS 512
 
-/* Reading a block of columns maps up to 64 KiB around each row's piece
- * (the kernel's fault-around): the pages are dropped once every row has
- * been read 16 KiB further, which bounds the resident set by about
- * K x 80 KiB (225 MB at K = 2880) at one fault per row each time. */
-static void release_columns(ConstReader *rd, int64_t *since, int64_t bytes)
-{
-	*since += bytes;
-	if (*since >= (16 << 10)) {
-		const_release(rd);
-		*since = 0;
-	}
-}
-
 /* A banded weight (fuse.c): band after band of RT_LINEAR_BAND columns,
  * each band its K rows one after the other. */
 static void put_banded(Graph *g, Value *v, BlobWriter *w)
@@ -677,7 +664,6 @@ static void put_banded(Graph *g, Value *v, BlobWriter *w)
 	int64_t K = v->dims[0], N = v->dims[1], es = (int64_t)rt_dtype_size(v->dtype);
 	unsigned char *buf = xcalloc(K * RT_READ_COLS * es + 1, 1), *out = xcalloc(K * RT_READ_COLS * es + 1, 1);
 	ConstReader rd = const_reader(g, v);
-	int64_t since = 0;
 	for (int64_t c0 = 0; c0 < N; c0 += RT_READ_COLS) {
 		int64_t cn = N - c0 < RT_READ_COLS ? N - c0 : RT_READ_COLS;
 		unsigned char *o = out;
@@ -689,7 +675,6 @@ static void put_banded(Graph *g, Value *v, BlobWriter *w)
 				memcpy(o, buf + (k * cn + n0) * es, nn * es);
 		}
 		put_chunk(w, out, 0, K * cn * es); /* bf16 or f32: converted value by value */
-		release_columns(&rd, &since, cn * es);
 	}
 	const_reader_close(&rd);
 	free(buf);
@@ -703,7 +688,6 @@ static void put_transposed(Graph *g, Value *v, BlobWriter *w)
 	int64_t K = v->dims[0], N = v->dims[1];
 	float *buf = xcalloc(K * RT_READ_COLS + 1, 4), *row = xcalloc(K + 1, 4);
 	ConstReader rd = const_reader(g, v);
-	int64_t since = 0;
 	for (int64_t n0 = 0; n0 < N; n0 += RT_READ_COLS) {
 		int64_t nn = N - n0 < RT_READ_COLS ? N - n0 : RT_READ_COLS;
 		for (int64_t k = 0; k < K; k++)
@@ -713,7 +697,6 @@ static void put_transposed(Graph *g, Value *v, BlobWriter *w)
 				row[k] = buf[k * nn + j];
 			put_chunk(w, row, 0, K * 4);
 		}
-		release_columns(&rd, &since, nn * 4);
 	}
 	const_reader_close(&rd);
 	free(buf);

@@ -192,10 +192,10 @@ typedef struct ConstReader {
 	const unsigned char *data; /* the constant's bytes, in memory or mapped */
 	unsigned char *map;        /* the mapping of external data, or NULL */
 	size_t maplen;
+	int fd;                    /* the external data file (const_read), or -1 */
 } ConstReader;
 ConstReader const_reader(Graph *g, Value *v);
-void const_read(ConstReader *r, int64_t off, int64_t len, void *dst);
-void const_release(ConstReader *r); /* drop the pages read so far from the resident set */
+void const_read(ConstReader *r, int64_t off, int64_t len, void *dst); /* copied, never mapped */
 void const_reader_close(ConstReader *r);
 #define FMT_MXFP4 100 /* = RT_FMT_MXFP4 of runtime/fused.c */
 #define FMT_Q8 101    /* = RT_FMT_Q8: blocks of 32 along a row, f32 scale + 32 int8 (lossy) */
