@@ -335,32 +335,39 @@ RT_INLINE __m128 rt_hsum8x4(__m256 v0, __m256 v1, __m256 v2, __m256 v3)
 	return _mm_add_ps(_mm_movelh_ps(u01, u23), _mm_movehl_ps(u23, u01));
 }
 
+/* *v0, *v1 = rt_fused_dot(row, x, n) up to its final rt_hsum8, for the two
+ * rows at p and p + 256, x read once for both */
+RT_KERNEL_INLINE void rt_fused_dots2(const float *p, const float *x, int64_t n, __m256 *v0, __m256 *v1)
+{
+	const float *q = p + 256;
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+	int64_t i;
+	for (i = 0; i < n; i += 32) {
+		__m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+		__m256 x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
+		a0 = _mm256_fmadd_ps(_mm256_load_ps(p + i), x0, a0);
+		a1 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 8), x1, a1);
+		a2 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 16), x2, a2);
+		a3 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 24), x3, a3);
+		b0 = _mm256_fmadd_ps(_mm256_load_ps(q + i), x0, b0);
+		b1 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 8), x1, b1);
+		b2 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 16), x2, b2);
+		b3 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 24), x3, b3);
+	}
+	*v0 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+	*v1 = _mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3));
+}
+
 /* y[0:4] += rt_fused_dot(r + 256 * i, x, n) for the four rows i at r:
  * the same FMAs and sums per row (x read once for two rows, one final
- * sum for four), so the same bits.  n a multiple of 32. */
+ * sum for four; the four vectors stay in registers), so the same bits.
+ * n a multiple of 32. */
 static void rt_fused_dots4(const float *r, const float *x, int64_t n, float *y)
 {
-	__m256 v[4];
-	int64_t i, h;
-	for (h = 0; h < 4; h += 2) {
-		const float *p = r + h * 256, *q = p + 256;
-		__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-		for (i = 0; i < n; i += 32) {
-			__m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
-			__m256 x2 = _mm256_loadu_ps(x + i + 16), x3 = _mm256_loadu_ps(x + i + 24);
-			a0 = _mm256_fmadd_ps(_mm256_load_ps(p + i), x0, a0);
-			a1 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 8), x1, a1);
-			a2 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 16), x2, a2);
-			a3 = _mm256_fmadd_ps(_mm256_load_ps(p + i + 24), x3, a3);
-			b0 = _mm256_fmadd_ps(_mm256_load_ps(q + i), x0, b0);
-			b1 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 8), x1, b1);
-			b2 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 16), x2, b2);
-			b3 = _mm256_fmadd_ps(_mm256_load_ps(q + i + 24), x3, b3);
-		}
-		v[h] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-		v[h + 1] = _mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3));
-	}
-	_mm_storeu_ps(y, _mm_add_ps(_mm_loadu_ps(y), rt_hsum8x4(v[0], v[1], v[2], v[3])));
+	__m256 v0, v1, v2, v3;
+	rt_fused_dots2(r, x, n, &v0, &v1);
+	rt_fused_dots2(r + 512, x, n, &v2, &v3);
+	_mm_storeu_ps(y, _mm_add_ps(_mm_loadu_ps(y), rt_hsum8x4(v0, v1, v2, v3)));
 }
 
 /* rt_mxfp4_dot8 for Q8 blocks (an f32 scale, then 32 int8) */
