@@ -172,6 +172,21 @@ RT_KERNEL_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
 	v[2] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi)));
 	v[3] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8))));
 }
+
+/* One Q8 block (an f32 scale d, then 32 int8 q) as its 32 floats d * q,
+ * the scalar decode's products (q converted exactly), 8 at a time */
+RT_KERNEL_INLINE void rt_q8_block(const uint8_t *b, __m256 *v)
+{
+	float d;
+	__m256 sc;
+	memcpy(&d, b, 4);
+	sc = _mm256_set1_ps(d);
+	/* written out: gcc keeps arrays of vectors indexed in a loop in memory */
+	v[0] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 4)))));
+	v[1] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 12)))));
+	v[2] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 20)))));
+	v[3] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 28)))));
+}
 #endif
 #ifdef RT_NEON
 /* One MXFP4 block as its 32 floats, v[0..3] from the low nibbles and
@@ -253,21 +268,21 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 	if (fmt == RT_FMT_Q8) {
 		const unsigned char *b = (const unsigned char *)w;
 		for (; i + 32 <= n; i += 32, b += 36, out += 32) {
+#ifdef RT_AVX2
+			__m256 v[4];
+			rt_q8_block(b, v);
+			_mm256_storeu_ps(out, v[0]);
+			_mm256_storeu_ps(out + 8, v[1]);
+			_mm256_storeu_ps(out + 16, v[2]);
+			_mm256_storeu_ps(out + 24, v[3]);
+#elif defined(RT_NEON)
+			float32x4_t v[8];
+			rt_q8_block(b, v);
+			rt_store8(out, v);
+#else
 			float d;
 			int j;
 			memcpy(&d, b, 4);
-#ifdef RT_AVX2
-			for (j = 0; j < 32; j += 8)
-				_mm256_storeu_ps(out + j, _mm256_mul_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-									    _mm_loadl_epi64((const __m128i *)(b + 4 + j))))));
-#elif defined(RT_NEON)
-			{ /* (d read again by rt_q8_block) */
-				float32x4_t v[8];
-				rt_q8_block(b, v);
-				rt_store8(out, v);
-			}
-			(void)j;
-#else
 			for (j = 0; j < 32; j++)
 				out[j] = d * (float)(signed char)b[4 + j];
 #endif
@@ -376,16 +391,12 @@ RT_KERNEL_INLINE __m256 rt_q8_dot8(const uint8_t *b, const float *x, int64_t n)
 	__m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
 	int64_t i;
 	for (i = 0; i < n; i += 32, b += 36) {
-		float d;
-		__m256 sc;
-		memcpy(&d, b, 4);
-		sc = _mm256_set1_ps(d);
-#define RT_Q8(j) _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(b + 4 + (j))))))
-		a0 = _mm256_fmadd_ps(RT_Q8(0), _mm256_loadu_ps(x + i), a0);
-		a1 = _mm256_fmadd_ps(RT_Q8(8), _mm256_loadu_ps(x + i + 8), a1);
-		a2 = _mm256_fmadd_ps(RT_Q8(16), _mm256_loadu_ps(x + i + 16), a2);
-		a3 = _mm256_fmadd_ps(RT_Q8(24), _mm256_loadu_ps(x + i + 24), a3);
-#undef RT_Q8
+		__m256 v[4];
+		rt_q8_block(b, v);
+		a0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x + i), a0);
+		a1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x + i + 8), a1);
+		a2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x + i + 16), a2);
+		a3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x + i + 24), a3);
 	}
 	return _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
 }
@@ -432,14 +443,7 @@ RT_KERNEL_INLINE void rt_q_dot8x2(int64_t fmt, const uint8_t *b, const float *x0
 	int64_t i;
 	for (i = 0; i < n; i += 32) {
 		if (fmt == RT_FMT_Q8) {
-			float d;
-			__m256 sc;
-			int j;
-			memcpy(&d, b, 4);
-			sc = _mm256_set1_ps(d);
-			for (j = 0; j < 4; j++)
-				v[j] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
-								 _mm_loadl_epi64((const __m128i *)(b + 4 + 8 * j)))));
+			rt_q8_block(b, v);
 			b += 36;
 		} else {
 			rt_mxfp4_block(b, v);
