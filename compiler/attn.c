@@ -276,22 +276,19 @@ void fuse_attention(Graph *g)
 char *attn_expr(const Node *n)
 {
 	const int64_t *p = n->prog, *pr = p + RT_AT_HDR + 5 * p[RT_AT_NB];
-	const int64_t *ops = pr + 4 + 5 * pr[0];
 	int nl = (int)pr[0], ni = (int)pr[1];
-	char **e = xcalloc(nl + ni, sizeof(char *));
-	static const char sym[] = "+-*/";
+	char **leaf = xcalloc(nl + 1, sizeof(char *));
 	for (int l = 0; l < nl; l++)
-		e[l] = l == p[RT_AT_XL] ? xstrdup("in0.in1") : fmt("in%d", 4 + l);
-	for (int i = 0; i < ni; i++) {
-		const int64_t *o = ops + 5 * i;
-		e[nl + i] = fmt("(%s %c %s)", e[o[1]], sym[o[0] - RT_ADD], e[o[2]]);
-	}
+		leaf[l] = l == p[RT_AT_XL] ? xstrdup("in0.in1") : fmt("in%d", 4 + l);
+	/* no program: the scores as they are */
+	char *x = ni ? chain_prog_expr(pr, leaf) : leaf[0];
 	int64_t heads = 1;
 	for (int d = 0; d < p[RT_AT_NB]; d++)
 		heads *= p[RT_AT_HDR + d];
 	char *r = fmt("softmax%s(%s%s) . in2  (%lld heads x %lld rows, %lld keys, d %lld, e %lld)",
-		      n->in[3] ? "_sink" : "", e[nl + ni - 1], n->in[3] ? ", in3" : "", (long long)heads,
+		      n->in[3] ? "_sink" : "", x, n->in[3] ? ", in3" : "", (long long)heads,
 		      (long long)p[RT_AT_T], (long long)p[RT_AT_S], (long long)p[RT_AT_D], (long long)p[RT_AT_E]);
-	free(e);
+	free(x);
+	free(leaf);
 	return r;
 }

@@ -485,17 +485,16 @@ void fuse_chains(Graph *g)
 	free(views);
 }
 
-/* an EwChain's program as an expression of its leaves l0, l1, ... (for
- * --dump): leaf l reads element off + ((r / div) % mod) * os + j * is */
-char *chain_expr(const Node *n)
+/* A chain program (nl = prog[0] leaves, ni = prog[1] ops, the ops after
+ * the leaves' 5 words each) as one expression, given its leaves' names
+ * (leaf[0..nl), taken over and freed): for --dump, of an EwChain here and
+ * of an AttnChain's scale and mask in attn.c */
+char *chain_prog_expr(const int64_t *prog, char **leaf)
 {
-	const int64_t *p = n->prog, *lf = p + 4, *ops = lf + 5 * p[0];
-	int nl = (int)p[0], ni = (int)p[1];
+	const int64_t *ops = prog + 4 + 5 * prog[0];
+	int nl = (int)prog[0], ni = (int)prog[1];
 	char **e = xcalloc(nl + ni, sizeof(char *));
-	for (int l = 0; l < nl; l++) {
-		const int64_t *q = lf + 5 * l;
-		e[l] = q[0] || q[1] > 1 ? fmt("l%d[%lld::%lld]", l, (long long)q[0], (long long)q[1]) : fmt("l%d", l);
-	}
+	memcpy(e, leaf, nl * sizeof(char *));
 	for (int k = 0; k < ni; k++) {
 		const int64_t *o = ops + 5 * k;
 		const char *a = e[o[1]], *b = e[o[2]], *name = NULL;
@@ -512,6 +511,24 @@ char *chain_expr(const Node *n)
 		}
 	}
 	char *r = e[nl + ni - 1];
+	for (int i = 0; i < nl + ni - 1; i++)
+		free(e[i]);
 	free(e);
+	return r;
+}
+
+/* an EwChain's program as an expression of its leaves l0, l1, ... (for
+ * --dump): leaf l reads element off + ((r / div) % mod) * os + j * is */
+char *chain_expr(const Node *n)
+{
+	const int64_t *p = n->prog, *lf = p + 4;
+	int nl = (int)p[0];
+	char **leaf = xcalloc(nl + 1, sizeof(char *));
+	for (int l = 0; l < nl; l++) {
+		const int64_t *q = lf + 5 * l;
+		leaf[l] = q[0] || q[1] > 1 ? fmt("l%d[%lld::%lld]", l, (long long)q[0], (long long)q[1]) : fmt("l%d", l);
+	}
+	char *r = chain_prog_expr(p, leaf);
+	free(leaf);
 	return r;
 }

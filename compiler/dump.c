@@ -36,8 +36,11 @@ void dump_graph(Graph *g, FILE *f)
 			else
 				fprintf(f, "-");
 		}
-		if (n->prog)
-			fprintf(f, "\n    = %s", !strcmp(n->op, "AttnChain") ? attn_expr(n) : chain_expr(n));
+		if (n->prog) {
+			char *e = !strcmp(n->op, "AttnChain") ? attn_expr(n) : chain_expr(n);
+			fprintf(f, "\n    = %s", e);
+			free(e);
+		}
 		fputc('\n', f);
 	}
 	for (int i = 0; i < g->noutputs; i++) {

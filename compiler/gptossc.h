@@ -236,6 +236,7 @@ enum { KV_AUTO, KV_OFF, KV_REQUIRE };
 extern int g_no_chains;
 void fuse_chains(Graph *g);
 char *chain_expr(const Node *n);
+char *chain_prog_expr(const int64_t *prog, char **leaf);
 int is_protected(Graph *g, Value *v);
 int chain_leaf(Graph *g, Value *out, Value *u, int64_t *q);
 /* attn.c */
