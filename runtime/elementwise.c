@@ -329,7 +329,8 @@ RT_API void rt_copy(void *const *t, const int64_t *p)
 
 /* rt_ew_chain: a chain of float32 elementwise ops (compiler/chain.c) over
  * the output's R rows of L values, RT_EW_BLOCK values at a time in
- * registers on the stack (RT_EW_REGS blocks: 1 KB).
+ * registers on the stack (RT_EW_REGS blocks: 1 KB); rows shorter than a
+ * block go several to a block.
  * t = {leaf 0, ..., leaf nl-1, y}
  * p = {nl, ni, R, L, per leaf {off, is, os, div, mod}, per op {op, a, b, c0, c1}}
  * Leaf l's value at (r, j) is element off + ((r / div) % mod) * os + j * is
@@ -367,7 +368,12 @@ RT_INLINE void rt_ew_load(float *RT_RESTRICT d, const float *RT_RESTRICT s, int6
 	}
 }
 
-/* one op of rt_ew_chain over a block (o = {op, a, b, c0, c1}) */
+/* one op of rt_ew_chain over a block (o = {op, a, b, c0, c1}); inlined at
+ * both of rt_ew_chain's loops (a call per op and block costs more than a
+ * short block) */
+#if defined(__GNUC__) && !defined(__TINYC__)
+__attribute__((always_inline))
+#endif
 RT_INLINE void rt_ew_op(const int64_t *o, int64_t n, float *RT_RESTRICT d, const float *RT_RESTRICT a,
 			const float *RT_RESTRICT b)
 {
@@ -405,6 +411,40 @@ RT_API void rt_ew_chain(void *const *t, const int64_t *p)
 	for (k = 0; k < nl; k++)
 		cnt[k] = idx[k] = 0;
 	memset(reg, 0, sizeof reg);
+	if (L < RT_EW_BLOCK) { /* short rows (RoPE's halves): several rows a block */
+		int64_t m = RT_EW_BLOCK / L;
+		for (r = 0; r < R; r += m) {
+			int64_t mr = R - r < m ? R - r : m, i, j;
+			for (i = 0; i < mr; i++) {
+				for (k = 0; k < nl; k++) {
+					const int64_t *q = lf + 5 * k;
+					const float *s = (const float *)t[k] + q[0] + idx[k] * q[2];
+					float *d = reg[k] + i * L;
+					if (q[1] == 0 && q[2] == 0) { /* a scalar: loaded once */
+						if (!r && !i)
+							rt_ew_load(reg[k], s, 0, RT_EW_BLOCK, 0);
+					} else if (q[1] == 1) {
+						for (j = 0; j < L; j++)
+							d[j] = s[j];
+					} else {
+						for (j = 0; j < L; j++)
+							d[j] = s[j * q[1]];
+					}
+					if (++cnt[k] == q[3]) {
+						cnt[k] = 0;
+						if (++idx[k] == q[4])
+							idx[k] = 0;
+					}
+				}
+			}
+			for (k = 0; k < ni; k++) {
+				const int64_t *o = ops + 5 * k;
+				rt_ew_op(o, mr * L, reg[nl + k], reg[o[1]], reg[o[2]]);
+			}
+			memcpy(y + r * L, reg[nl + ni - 1], 4 * mr * L);
+		}
+		return;
+	}
 	for (r = 0; r < R; r++) {
 		for (j0 = 0; j0 < L; j0 += RT_EW_BLOCK) {
 			int64_t n = L - j0 < RT_EW_BLOCK ? L - j0 : RT_EW_BLOCK;

@@ -110,12 +110,16 @@ RT_API void rt_moe_gemv(void *const *t, const int64_t *p)
 /* ---- weights in compressed formats ----
  * RT_BF16: the upper half of the f32 bits.
  * MXFP4 (RT_FMT_MXFP4): blocks of 32 values along a row: one E8M0 scale
- * byte (2^(e-127)) then 16 bytes of e2m1 codes, value j in the low nibble
- * of byte j%16 for j < 16 and in the high nibble for j >= 16 (as ggml).
+ * byte (2^(e-127)) then 16 bytes of e2m1 codes.  Byte j holds value
+ * RT_MXFP4_LO(j) = 16 (j / 8) + 8 (j % 2) + (j % 8) / 2 in its low nibble
+ * and value RT_MXFP4_LO(j) + 4 in its high nibble: the order in which the
+ * SIMD decoders below produce them without widening shuffles (ggml's
+ * order, values j and j + 16 in byte j, costs four vpmovsxbd a block).
  * Q8 (RT_FMT_Q8, --weights q8, lossy): blocks of 32 values along a row:
  * an f32 scale d then 32 int8 q, the values d * q. */
 #define RT_FMT_MXFP4 100
 #define RT_FMT_Q8 101
+#define RT_MXFP4_LO(j) (16 * ((j) / 8) + 8 * ((j) % 2) + (j) % 8 / 2)
 
 /* bytes of one row of n values in format fmt */
 static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
@@ -157,20 +161,29 @@ static const uint32_t rt_mxfp4_half_scales[256] = { RT_HS64(0), RT_HS64(64), RT_
 
 #ifdef RT_AVX2
 /* One MXFP4 block (a scale byte, then 16 bytes of nibble pairs) as its 32
- * floats, exactly: the nibbles become doubled e2m1 values as int8 by a
- * pshufb lookup (as ggml does), widened and scaled 8 at a time. */
+ * floats, exactly.  Doubled e2m1 values (0, 1, 2, 3, 4, 6, 8, 12 and their
+ * negatives, -0 included) are bf16 numbers, so two byte lookups (pshufb)
+ * give the two bytes of their bf16 patterns; the low nibbles in the low
+ * 128-bit lane and the high ones in the upper lane, the bytes interleaved
+ * to 16-bit patterns, and each 32-bit lane's two patterns become two
+ * floats by a shift and a mask.  The nibble order of RT_MXFP4_LO makes
+ * those v[0..3] = values 0-7, 8-15, 16-23, 24-31.  Times 0.5 * scale: the
+ * products of the same exact values as the scalar s * e2m1. */
 RT_KERNEL_INLINE void rt_mxfp4_block(const uint8_t *b, __m256 *v)
 {
-	const __m128i lut = _mm_setr_epi8(0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12);
-	const __m128i m4 = _mm_set1_epi8(15);
-	__m128i q = _mm_loadu_si128((const __m128i *)(b + 1));
-	__m128i vlo = _mm_shuffle_epi8(lut, _mm_and_si128(q, m4));
-	__m128i vhi = _mm_shuffle_epi8(lut, _mm_and_si128(_mm_srli_epi16(q, 4), m4));
+	const __m256i tlo = _mm256_set1_epi64x(0x4000c08040008000ll);
+	const __m256i thi = _mm256_setr_epi64x(0x4141404040403f00ll, (long long)0xc1c1c0c0c0c0bf80ull,
+					       0x4141404040403f00ll, (long long)0xc1c1c0c0c0c0bf80ull);
+	const __m256i hi16 = _mm256_set1_epi32((int)0xffff0000u);
+	__m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(b + 1)));
+	__m256i c = _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(15));
+	__m256i l = _mm256_shuffle_epi8(tlo, c), h = _mm256_shuffle_epi8(thi, c);
+	__m256i w0 = _mm256_unpacklo_epi8(l, h), w1 = _mm256_unpackhi_epi8(l, h);
 	__m256 sc = _mm256_castsi256_ps(_mm256_set1_epi32((int)rt_mxfp4_half_scales[b[0]]));
-	v[0] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vlo)));
-	v[1] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vlo, 8))));
-	v[2] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(vhi)));
-	v[3] = _mm256_mul_ps(sc, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(vhi, 8))));
+	v[0] = _mm256_mul_ps(sc, _mm256_castsi256_ps(_mm256_slli_epi32(w0, 16)));
+	v[1] = _mm256_mul_ps(sc, _mm256_castsi256_ps(_mm256_and_si256(w0, hi16)));
+	v[2] = _mm256_mul_ps(sc, _mm256_castsi256_ps(_mm256_slli_epi32(w1, 16)));
+	v[3] = _mm256_mul_ps(sc, _mm256_castsi256_ps(_mm256_and_si256(w1, hi16)));
 }
 
 /* One Q8 block (an f32 scale d, then 32 int8 q) as its 32 floats d * q,
@@ -189,31 +202,33 @@ RT_KERNEL_INLINE void rt_q8_block(const uint8_t *b, __m256 *v)
 }
 #endif
 #ifdef RT_NEON
-/* One MXFP4 block as its 32 floats, v[0..3] from the low nibbles and
- * v[4..7] from the high ones, bit for bit the scalar decode's: doubled
- * e2m1 values are bf16 numbers (0, 1, 2, 3, 4, 6, 8, 12 and their
- * negatives, -0 included), so two byte lookups (vqtbl1q_u8) give the two
- * bytes of their bf16 patterns, widened as bf16 are; times 0.5 * scale,
- * the product of the same exact values as the scalar s * e2m1. */
+/* One MXFP4 block as its 32 floats v[0..7] (values 0-3, 4-7, ...), bit
+ * for bit the scalar decode's: doubled e2m1 values are bf16 numbers (0, 1,
+ * 2, 3, 4, 6, 8, 12 and their negatives, -0 included), so two byte lookups
+ * (vqtbl1q_u8) give the two bytes of their bf16 patterns, zipped to 16-bit
+ * patterns; each 32-bit lane's two become two floats by a shift and a
+ * mask, in the order RT_MXFP4_LO gives; times 0.5 * scale, the product of
+ * the same exact values as the scalar s * e2m1. */
 RT_KERNEL_INLINE void rt_mxfp4_block(const uint8_t *b, float32x4_t *v)
 {
 	const uint8x16_t tlo = vreinterpretq_u8_u64(vdupq_n_u64(0x4000c08040008000ull));
 	const uint8x16_t thi = vcombine_u8(vcreate_u8(0x4141404040403f00ull), vcreate_u8(0xc1c1c0c0c0c0bf80ull));
+	const uint32x4_t hi16 = vdupq_n_u32(0xffff0000u);
 	uint8x16_t q = vld1q_u8(b + 1), lo = vandq_u8(q, vdupq_n_u8(15)), hi = vshrq_n_u8(q, 4);
 	uint8x16_t llo = vqtbl1q_u8(tlo, lo), lhi = vqtbl1q_u8(thi, lo);
 	uint8x16_t hlo = vqtbl1q_u8(tlo, hi), hhi = vqtbl1q_u8(thi, hi);
-	uint16x8_t h0 = vreinterpretq_u16_u8(vzip1q_u8(llo, lhi)), h1 = vreinterpretq_u16_u8(vzip2q_u8(llo, lhi));
-	uint16x8_t h2 = vreinterpretq_u16_u8(vzip1q_u8(hlo, hhi)), h3 = vreinterpretq_u16_u8(vzip2q_u8(hlo, hhi));
+	uint32x4_t h0 = vreinterpretq_u32_u8(vzip1q_u8(llo, lhi)), h1 = vreinterpretq_u32_u8(vzip2q_u8(llo, lhi));
+	uint32x4_t h2 = vreinterpretq_u32_u8(vzip1q_u8(hlo, hhi)), h3 = vreinterpretq_u32_u8(vzip2q_u8(hlo, hhi));
 	float32x4_t sc = vreinterpretq_f32_u32(vld1q_dup_u32(&rt_mxfp4_half_scales[b[0]]));
 	/* written out: gcc keeps arrays of vectors indexed in a loop in memory */
-	v[0] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h0), 16)));
-	v[1] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h0, 16)));
-	v[2] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h1), 16)));
-	v[3] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h1, 16)));
-	v[4] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h2), 16)));
-	v[5] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h2, 16)));
-	v[6] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_n_u16(vget_low_u16(h3), 16)));
-	v[7] = vmulq_f32(sc, vreinterpretq_f32_u32(vshll_high_n_u16(h3, 16)));
+	v[0] = vmulq_f32(sc, vreinterpretq_f32_u32(vshlq_n_u32(h0, 16)));
+	v[1] = vmulq_f32(sc, vreinterpretq_f32_u32(vshlq_n_u32(h2, 16)));
+	v[2] = vmulq_f32(sc, vreinterpretq_f32_u32(vandq_u32(h0, hi16)));
+	v[3] = vmulq_f32(sc, vreinterpretq_f32_u32(vandq_u32(h2, hi16)));
+	v[4] = vmulq_f32(sc, vreinterpretq_f32_u32(vshlq_n_u32(h1, 16)));
+	v[5] = vmulq_f32(sc, vreinterpretq_f32_u32(vshlq_n_u32(h3, 16)));
+	v[6] = vmulq_f32(sc, vreinterpretq_f32_u32(vandq_u32(h1, hi16)));
+	v[7] = vmulq_f32(sc, vreinterpretq_f32_u32(vandq_u32(h3, hi16)));
 }
 
 /* One Q8 block (an f32 scale d, then 32 int8 q) as its 32 floats d * q,
@@ -307,8 +322,8 @@ static void rt_fused_decode(const void *w, int64_t fmt, int64_t n, float *out)
 			float s = rt_fused_e8m0(b[0]);
 			int j;
 			for (j = 0; j < 16; j++) {
-				out[j] = s * rt_fused_e2m1[b[1 + j] & 15];
-				out[j + 16] = s * rt_fused_e2m1[b[1 + j] >> 4];
+				out[RT_MXFP4_LO(j)] = s * rt_fused_e2m1[b[1 + j] & 15];
+				out[RT_MXFP4_LO(j) + 4] = s * rt_fused_e2m1[b[1 + j] >> 4];
 			}
 #endif
 		}
@@ -477,8 +492,13 @@ static void rt_q_rows2(int64_t fmt, const uint8_t *b, int64_t rb, const float *x
 		for (c0 = 0; c0 < C; c0 += 256) {
 			int64_t n = C - c0 < 256 ? C - c0 : 256;
 			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
-			rt_q_dot8x2(fmt, bc, x0 + c0, x1 + c0, n, &u0, &u1);
-			rt_q_dot8x2(fmt, bc + rb, x0 + c0, x1 + c0, n, &u2, &u3);
+			if (fmt == RT_FMT_Q8) { /* a loop per format */
+				rt_q_dot8x2(RT_FMT_Q8, bc, x0 + c0, x1 + c0, n, &u0, &u1);
+				rt_q_dot8x2(RT_FMT_Q8, bc + rb, x0 + c0, x1 + c0, n, &u2, &u3);
+			} else {
+				rt_q_dot8x2(RT_FMT_MXFP4, bc, x0 + c0, x1 + c0, n, &u0, &u1);
+				rt_q_dot8x2(RT_FMT_MXFP4, bc + rb, x0 + c0, x1 + c0, n, &u2, &u3);
+			}
 			s = _mm_add_ps(s, rt_hsum8x4(u0, u1, u2, u3));
 		}
 		_mm_storeu_ps(l, s);
@@ -704,10 +724,17 @@ RT_API void rt_moe_gemv_q(void *const *t, const int64_t *p)
 				rt_q_rows(fmt, W + (e * R + ob) * rb, rb, X + selx[0], C, oe - ob, Y + sel[0] * R + ob);
 				break;
 			}
-			if (nsel == 2 && first == 0 && (fmt == RT_FMT_MXFP4 || fmt == RT_FMT_Q8) && C % 32 == 0) {
-				/* two positions: decoded once in registers for both */
-				rt_q_rows2(fmt, W + (e * R + ob) * rb, rb, X + selx[0], X + selx[1], C, oe - ob,
-					   Y + sel[0] * R + ob, Y + sel[1] * R + ob);
+			if (nsel <= 4 && first == 0 && (fmt == RT_FMT_MXFP4 || fmt == RT_FMT_Q8) && C % 32 == 0) {
+				/* two to four positions: two at a time, decoded in
+				 * registers for both (decoding a block again for the
+				 * next two costs less than storing and reloading it,
+				 * as rt_q_rows4 does for more) */
+				const uint8_t *we = W + (e * R + ob) * rb;
+				for (k = 0; k + 2 <= nsel; k += 2)
+					rt_q_rows2(fmt, we, rb, X + selx[k], X + selx[k + 1], C, oe - ob,
+						   Y + sel[k] * R + ob, Y + sel[k + 1] * R + ob);
+				if (k < nsel)
+					rt_q_rows(fmt, we, rb, X + selx[k], C, oe - ob, Y + sel[k] * R + ob);
 				break;
 			}
 #endif

@@ -7,8 +7,8 @@
  * tests/cross/run.sh) and with tcc:
  *   - rt_fused_decode of MXFP4 blocks with every scale byte (0..255) and
  *     every code in both nibbles equals the scalar formula scale * e2m1
- *     bit for bit (NaN for NaN; the AVX2 lookup gives +0 for the -0
- *     code); of Q8 blocks, d * q bit for bit;
+ *     bit for bit (NaN for NaN, -0 for the -0 code); of Q8 blocks, d * q
+ *     bit for bit;
  *   - rt_q_rows (SIMD builds: a decoding step's rows read once, four at a
  *     time, and the odd ones) bit-identical to the decoding path's y = 0,
  *     y += rt_fused_dot(decoded chunk of 256, x) chunk by chunk, both
@@ -54,22 +54,20 @@ static float value_at(int fmt, const uint8_t *b, int64_t j)
 	b += j / 32 * 17;
 	{
 		uint32_t u = b[0] ? (uint32_t)b[0] << 23 : 0x00400000u;
-		int c = b[1 + j % 16];
+		/* value v of a block: byte 8 (v / 16) + 2 (v % 4) + (v % 16) / 8, the
+		 * high nibble when v % 8 >= 4 (runtime/fused.c, RT_MXFP4_LO) */
+		int v = j % 32, c = b[1 + 8 * (v / 16) + 2 * (v % 4) + v % 16 / 8];
 		memcpy(&s, &u, 4);
-		return s * e2m1[j % 32 < 16 ? c & 15 : c >> 4];
+		return s * e2m1[v % 8 < 4 ? c & 15 : c >> 4];
 	}
 }
 
-/* the same bits, or both NaN; the AVX2 MXFP4 lookup has no -0 */
+/* the same bits, or both NaN */
 static int same_value(float a, float b)
 {
 	if (a != a || b != b)
 		return a != a && b != b;
-#ifdef RT_AVX2
-	return a == b;
-#else
 	return !memcmp(&a, &b, 4);
-#endif
 }
 
 /* a row of n values (a multiple of 32) of random codes; MXFP4 scale bytes

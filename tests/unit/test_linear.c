@@ -146,8 +146,10 @@ static void q_case(int64_t M, int64_t K, int64_t N, int fmt)
 				blk[0] = (unsigned char)rndi(120, 128);
 				for (j = 0; j < 16; j++) {
 					blk[1 + j] = (unsigned char)rnd();
-					wd[n * K + k + j] = ldexp(e2m1[blk[1 + j] & 15], blk[0] - 127);
-					wd[n * K + k + j + 16] = ldexp(e2m1[blk[1 + j] >> 4], blk[0] - 127);
+					/* byte j: values lo and lo + 4 (runtime/fused.c, RT_MXFP4_LO) */
+					int lo = 16 * (j / 8) + 8 * (j % 2) + j % 8 / 2;
+					wd[n * K + k + lo] = ldexp(e2m1[blk[1 + j] & 15], blk[0] - 127);
+					wd[n * K + k + lo + 4] = ldexp(e2m1[blk[1 + j] >> 4], blk[0] - 127);
 				}
 			}
 		}

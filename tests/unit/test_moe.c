@@ -101,8 +101,10 @@ static void one_case(int64_t E, int64_t R, int64_t C, int64_t T, int64_t K, int6
 					b[0] = (unsigned char)rndi(120, 130); /* scale 2^(b-127) */
 					for (j = 0; j < 16; j++) {
 						b[1 + j] = (unsigned char)rnd();
-						rd[c + j] = ldexp(e2m1[b[1 + j] & 15], b[0] - 127);
-						rd[c + j + 16] = ldexp(e2m1[b[1 + j] >> 4], b[0] - 127);
+						/* byte j: values lo and lo + 4 (runtime/fused.c, RT_MXFP4_LO) */
+						int lo = 16 * (j / 8) + 8 * (j % 2) + j % 8 / 2;
+						rd[c + lo] = ldexp(e2m1[b[1 + j] & 15], b[0] - 127);
+						rd[c + lo + 4] = ldexp(e2m1[b[1 + j] >> 4], b[0] - 127);
 					}
 				}
 			}
