@@ -40,19 +40,18 @@ RT_INLINE void rt_reduce_softmax_f32(int64_t mode, const float *x, float *y, int
 	if (mode == RT_SM_LOG) {
 		float ls;
 		for (j = 0; j < n; j++)
-			s += expf(x[j * st] - m);
+			s += rt_exp_neg(x[j * st] - m);
 		ls = (float)log(s);
 		for (j = 0; j < n; j++)
 			y[j * st] = x[j * st] - m - ls;
 		return;
 	}
-	for (j = 0; j < n; j++) {
-		float e = expf(x[j * st] - m);
-		y[j * st] = e;
-		s += e;
-	}
+	for (j = 0; j < n; j++) /* no chain between the exps: they overlap */
+		y[j * st] = rt_exp_neg(x[j * st] - m);
+	for (j = 0; j < n; j++)
+		s += y[j * st];
 	if (sink)
-		s += expf(*sink - m);
+		s += rt_exp_neg(*sink - m);
 	{
 		float inv = (float)(1.0 / s);
 		for (j = 0; j < n; j++)
