@@ -79,7 +79,7 @@ def main():
             if k not in cases:
                 cases.append(k)
 
-    head = ["config", "thr", "ORT ms", "gptossc ms", "speedup", "ORT RSS MB", "gptossc RSS MB",
+    head = ["config", "thr", "ORT ms", "gptossc ms", "speedup", "best-run speedup", "ORT RSS MB", "gptossc RSS MB",
             "RSS ratio", "GB/s", "% of BW", "GFLOP/s", "status"]
     rows = []
     for cfg, th in cases:
@@ -89,6 +89,8 @@ def main():
         fails = [r for r in recs if r["kind"] == "fail" and r["config"] == cfg and r["threads"] == th]
         o_ms = med([d.get("median_ms") for d in ort])
         g_ms = med([d.get("median_ms") for d in gd])
+        o_min = min([d["min_ms"] for d in ort if d.get("min_ms")] or [0]) or None
+        g_min = min([d["min_ms"] for d in gd if d.get("min_ms")] or [0]) or None
         o_rss = med([d.get("peak_rss_kb") for d in ort])
         g_rss = med([d.get("peak_rss_kb") for d in gd])
         gbps = med([d.get("gbps") for d in gd])
@@ -101,6 +103,7 @@ def main():
         rows.append([
             cfg, str(th), fmt(o_ms, ".3f"), gcol,
             fmt(o_ms / g_ms if o_ms and g_ms else None, ".2f") + ("x" if o_ms and g_ms else ""),
+            fmt(o_min / g_min if o_min and g_min else None, ".2f") + ("x" if o_min and g_min else ""),
             fmt(o_rss / 1024 if o_rss else None, ".1f"), fmt(g_rss / 1024 if g_rss else None, ".1f"),
             fmt(o_rss / g_rss if o_rss and g_rss else None, ".2f"),
             fmt(gbps, ".2f"), fmt(100 * gbps / bw1 if gbps and bw1 else None, ".0f"),
@@ -149,7 +152,10 @@ def main():
             else "the generated code is single-threaded, so every gptossc column is one thread "
                  "(marked (1t) in the 2-thread rows) while ORT uses thr threads."),
         "ms: median over rounds of each process's median of reps runs (rounds alternate ORT and gptossc; "
-        "%s rounds x %s reps, %s warm-up)." % (info.get("rounds", "?"), info.get("reps", "?"), info.get("warmup", "?")),
+        "%s rounds x %s reps, %s warm-up). speedup: of those medians. best-run speedup: ORT's fastest run "
+        "over gptossc's fastest, each over all its rounds; on a shared host, whose bursts of load slow "
+        "whichever engine runs then, the fastest runs show each engine's own speed." % (
+            info.get("rounds", "?"), info.get("reps", "?"), info.get("warmup", "?")),
         "RSS: peak resident set (VmHWM) of the whole process: node + ORT for ORT, the bench harness with the "
         "weight blob read into memory and the arena for gptossc.",
         "GB/s: blob bytes (an upper bound of the weights one run reads) / median time; % of BW against "
