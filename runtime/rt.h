@@ -266,7 +266,8 @@ RT_SLOW void rt_seti(void *b, int64_t dt, int64_t i, int64_t v)
 
 /* e^x for x <= 0 (and NaN), for rt_sigmoidf and the softmaxes: within an
  * ulp of the exact value for every float (checked against exp() over all
- * of [-110, 0]), in plain float arithmetic, which gcc vectorises (a vector
+ * of [-110, 0]: 0.98 ulp, 1.01 where the compiler contracts to FMAs), in
+ * plain float arithmetic, which gcc vectorises (a vector
  * loop gives a scalar call's bits) and which gives the same bits whatever
  * the libm.  x = n ln 2 + r (ln 2 in two parts), e^r by Cephes' expf
  * polynomial, then times 2^(n + 100) and 2^-100: exact scalings but for
