@@ -160,9 +160,9 @@ void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
 		encode_bf16(src + i, n - i, dst + 2 * i);
 		return;
 	}
-	/* MXFP4: the scale, then in byte j the codes of values lo(j) and
-	 * lo(j) + 4, lo(j) = 16 (j / 8) + 8 (j % 2) + (j % 8) / 2 (the order the
-	 * runtime's SIMD decoders produce, runtime/fused.c); every
+	/* MXFP4: the scale, then in byte j the codes of values RT_MXFP4_LO(j)
+	 * and RT_MXFP4_LO(j) + 4 (the order the runtime's SIMD decoders
+	 * produce, runtime/rt.h); every
 	 * x * 2^-k is an e2m1 value (choose_format checked): its code is
 	 * 2 (E - 126) + h but 1 for 0.5, 0 for 0, the sign in bit 3 */
 	for (int64_t b = 0; b < n / 32; b++, src += 32, dst += 17) {
@@ -178,10 +178,8 @@ void encode_chunk(int wfmt, const float *src, int64_t n, unsigned char *dst)
 			c[j] = (unsigned char)((a ? e - 252 : 0) | ((u >> 28) & 8));
 		}
 		dst[0] = (unsigned char)(k + 127);
-		for (int j = 0; j < 16; j++) {
-			int lo = 16 * (j / 8) + 8 * (j % 2) + j % 8 / 2;
-			dst[1 + j] = (unsigned char)(c[lo] | c[lo + 4] << 4);
-		}
+		for (int j = 0; j < 16; j++)
+			dst[1 + j] = (unsigned char)(c[RT_MXFP4_LO(j)] | c[RT_MXFP4_LO(j) + 4] << 4);
 	}
 }
 

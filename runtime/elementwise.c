@@ -401,6 +401,19 @@ RT_INLINE void rt_ew_op(const int64_t *o, int64_t n, float *RT_RESTRICT d, const
 	}
 }
 
+/* rt_ew_chain's leaves after a row: cnt[k] = r % div, idx[k] = (r / div)
+ * % mod of leaf k, kept without dividing */
+RT_INLINE void rt_ew_next_row(int64_t nl, const int64_t *lf, int64_t *cnt, int64_t *idx)
+{
+	int64_t k;
+	for (k = 0; k < nl; k++)
+		if (++cnt[k] == lf[5 * k + 3]) {
+			cnt[k] = 0;
+			if (++idx[k] == lf[5 * k + 4])
+				idx[k] = 0;
+		}
+}
+
 RT_API void rt_ew_chain(void *const *t, const int64_t *p)
 {
 	int64_t nl = p[0], ni = p[1], R = p[2], L = p[3], r, j0, k;
@@ -430,12 +443,8 @@ RT_API void rt_ew_chain(void *const *t, const int64_t *p)
 						for (j = 0; j < L; j++)
 							d[j] = s[j * q[1]];
 					}
-					if (++cnt[k] == q[3]) {
-						cnt[k] = 0;
-						if (++idx[k] == q[4])
-							idx[k] = 0;
-					}
 				}
+				rt_ew_next_row(nl, lf, cnt, idx);
 			}
 			for (k = 0; k < ni; k++) {
 				const int64_t *o = ops + 5 * k;
@@ -462,11 +471,6 @@ RT_API void rt_ew_chain(void *const *t, const int64_t *p)
 			}
 			memcpy(y + r * L + j0, reg[nl + ni - 1], 4 * n);
 		}
-		for (k = 0; k < nl; k++)
-			if (++cnt[k] == lf[5 * k + 3]) {
-				cnt[k] = 0;
-				if (++idx[k] == lf[5 * k + 4])
-					idx[k] = 0;
-			}
+		rt_ew_next_row(nl, lf, cnt, idx);
 	}
 }

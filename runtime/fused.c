@@ -111,15 +111,15 @@ RT_API void rt_moe_gemv(void *const *t, const int64_t *p)
  * RT_BF16: the upper half of the f32 bits.
  * MXFP4 (RT_FMT_MXFP4): blocks of 32 values along a row: one E8M0 scale
  * byte (2^(e-127)) then 16 bytes of e2m1 codes.  Byte j holds value
- * RT_MXFP4_LO(j) = 16 (j / 8) + 8 (j % 2) + (j % 8) / 2 in its low nibble
- * and value RT_MXFP4_LO(j) + 4 in its high nibble: the order in which the
- * SIMD decoders below produce them without widening shuffles (ggml's
- * order, values j and j + 16 in byte j, costs four vpmovsxbd a block).
+ * RT_MXFP4_LO(j) = 16 (j / 8) + 8 (j % 2) + (j % 8) / 2 (rt.h) in its low
+ * nibble and value RT_MXFP4_LO(j) + 4 in its high nibble: the order in
+ * which the SIMD decoders below produce them without widening shuffles
+ * (ggml's order, values j and j + 16 in byte j, costs four vpmovsxbd a
+ * block).
  * Q8 (RT_FMT_Q8, --weights q8, lossy): blocks of 32 values along a row:
  * an f32 scale d then 32 int8 q, the values d * q. */
 #define RT_FMT_MXFP4 100
 #define RT_FMT_Q8 101
-#define RT_MXFP4_LO(j) (16 * ((j) / 8) + 8 * ((j) % 2) + (j) % 8 / 2)
 
 /* bytes of one row of n values in format fmt */
 static int64_t rt_fused_row_bytes(int64_t fmt, int64_t n)
@@ -400,6 +400,19 @@ static void rt_fused_dots4(const float *r, const float *x, int64_t n, float *y)
 	_mm_storeu_ps(y, _mm_add_ps(_mm_loadu_ps(y), rt_hsum8x4(v0, v1, v2, v3)));
 }
 
+/* one step of rt_fused_dots2x2's tile: rows p, q (8 values each, aligned)
+ * against x and z: *a += p x, *b += q x, *c += p z, *d += q z */
+RT_KERNEL_INLINE void rt_fma2x2(const float *p, const float *q, const float *x, const float *z, __m256 *a,
+				__m256 *b, __m256 *c, __m256 *d)
+{
+	__m256 w = _mm256_load_ps(p); /* one weight vector live at a time: 16 accumulators fit AVX2's registers */
+	*a = _mm256_fmadd_ps(w, _mm256_loadu_ps(x), *a);
+	*c = _mm256_fmadd_ps(w, _mm256_loadu_ps(z), *c);
+	w = _mm256_load_ps(q);
+	*b = _mm256_fmadd_ps(w, _mm256_loadu_ps(x), *b);
+	*d = _mm256_fmadd_ps(w, _mm256_loadu_ps(z), *d);
+}
+
 /* rt_fused_dots2 for two x: rows p and p + 256 against x and z; each
  * (row, x) pair's FMAs and sums as rt_fused_dot's, so the same bits; a
  * 2 x 2 tile: one load per FMA, where rt_fused_dots4 takes one and a half */
@@ -410,31 +423,10 @@ RT_KERNEL_INLINE void rt_fused_dots2x2(const float *p, const float *x, const flo
 	__m256 c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
 	int64_t i;
 	for (i = 0; i < n; i += 32) {
-		__m256 w;
-		w = _mm256_load_ps(p + i);
-		a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i), a0);
-		c0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i), c0);
-		w = _mm256_load_ps(q + i);
-		b0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i), b0);
-		d0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i), d0);
-		w = _mm256_load_ps(p + i + 8);
-		a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 8), a1);
-		c1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i + 8), c1);
-		w = _mm256_load_ps(q + i + 8);
-		b1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 8), b1);
-		d1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i + 8), d1);
-		w = _mm256_load_ps(p + i + 16);
-		a2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 16), a2);
-		c2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i + 16), c2);
-		w = _mm256_load_ps(q + i + 16);
-		b2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 16), b2);
-		d2 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i + 16), d2);
-		w = _mm256_load_ps(p + i + 24);
-		a3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 24), a3);
-		c3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i + 24), c3);
-		w = _mm256_load_ps(q + i + 24);
-		b3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + i + 24), b3);
-		d3 = _mm256_fmadd_ps(w, _mm256_loadu_ps(z + i + 24), d3);
+		rt_fma2x2(p + i, q + i, x + i, z + i, &a0, &b0, &c0, &d0);
+		rt_fma2x2(p + i + 8, q + i + 8, x + i + 8, z + i + 8, &a1, &b1, &c1, &d1);
+		rt_fma2x2(p + i + 16, q + i + 16, x + i + 16, z + i + 16, &a2, &b2, &c2, &d2);
+		rt_fma2x2(p + i + 24, q + i + 24, x + i + 24, z + i + 24, &a3, &b3, &c3, &d3);
 	}
 	v[0] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
 	v[1] = _mm256_add_ps(_mm256_add_ps(b0, b1), _mm256_add_ps(b2, b3));

@@ -37,6 +37,12 @@
  * bands for the 20b unembedding, measured); the window's tiles are as fast. */
 #define RT_LINEAR_BAND 64
 
+/* MXFP4 blocks (runtime/fused.c): byte j of a block's 16 code bytes holds
+ * value RT_MXFP4_LO(j) in its low nibble and RT_MXFP4_LO(j) + 4 in its
+ * high one, the order the SIMD decoders produce; the compiler's encoder
+ * (compiler/fuse.c) writes it */
+#define RT_MXFP4_LO(j) (16 * ((j) / 8) + 8 * ((j) % 2) + (j) % 8 / 2)
+
 #if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 199901L
 #define RT_RESTRICT restrict
 #else
