@@ -13,6 +13,10 @@
  * since a call per block of 32 weights costs more than the block */
 #define RT_KERNEL_INLINE static inline __attribute__((always_inline, unused))
 
+/* v stays in a register for its uses after this: gcc otherwise folds a
+ * load into each FMA that uses it, a load per use */
+#define RT_IN_REG(v) __asm__("" : "+v"(v))
+
 /* 8 bf16 values widened to floats (exact) */
 RT_KERNEL_INLINE __m256 rt_bf16x8(const uint16_t *h)
 {
@@ -434,6 +438,60 @@ RT_KERNEL_INLINE void rt_fused_dots2x2(const float *p, const float *x, const flo
 	v[3] = _mm256_add_ps(_mm256_add_ps(d0, d1), _mm256_add_ps(d2, d3));
 }
 
+/* The four rows at r (256 apart) against x0, x1, x2 (n values, a
+ * multiple of 32): v[4 * p + i] = rt_fused_dot's vector (before its final
+ * sum) of row i and x_p.  rt_fused_dot's four accumulators (values 8s to
+ * 8s + 7 of every 32) are four separate chains of FMAs, so this runs them
+ * one s after another, each for the twelve (row, x) pairs at once: 4 + 3
+ * loads per 12 FMAs (rt_fused_dots2x2: 4 per 4), and the same FMAs in the
+ * same order per chain, then rt_fused_dot's (a0 + a1) + (a2 + a3): the
+ * same bits. */
+/* one step of rt_fused_dots4x3: the 8 values at w of the rows w, w + 256,
+ * w + 512, w + 768 times u0, u1, u2, into a[0..3], a[4..7], a[8..11] */
+RT_KERNEL_INLINE void rt_fma4x3(const float *w, __m256 u0, __m256 u1, __m256 u2, __m256 *a)
+{
+	__m256 v = _mm256_load_ps(w);
+	RT_IN_REG(u0);
+	RT_IN_REG(u1);
+	RT_IN_REG(u2);
+	RT_IN_REG(v);
+	a[0] = _mm256_fmadd_ps(v, u0, a[0]), a[4] = _mm256_fmadd_ps(v, u1, a[4]), a[8] = _mm256_fmadd_ps(v, u2, a[8]);
+	v = _mm256_load_ps(w + 256);
+	RT_IN_REG(v);
+	a[1] = _mm256_fmadd_ps(v, u0, a[1]), a[5] = _mm256_fmadd_ps(v, u1, a[5]), a[9] = _mm256_fmadd_ps(v, u2, a[9]);
+	v = _mm256_load_ps(w + 512);
+	RT_IN_REG(v);
+	a[2] = _mm256_fmadd_ps(v, u0, a[2]), a[6] = _mm256_fmadd_ps(v, u1, a[6]), a[10] = _mm256_fmadd_ps(v, u2, a[10]);
+	v = _mm256_load_ps(w + 768);
+	RT_IN_REG(v);
+	a[3] = _mm256_fmadd_ps(v, u0, a[3]), a[7] = _mm256_fmadd_ps(v, u1, a[7]), a[11] = _mm256_fmadd_ps(v, u2, a[11]);
+}
+
+/* one chain s of rt_fused_dots4x3: its twelve accumulators, from 0 */
+RT_KERNEL_INLINE void rt_chain4x3(const float *r, const float *x0, const float *x1, const float *x2, int64_t n,
+				  int s, __m256 *a)
+{
+	int64_t i;
+	a[0] = a[1] = a[2] = a[3] = a[4] = a[5] = a[6] = a[7] = a[8] = a[9] = a[10] = a[11] = _mm256_setzero_ps();
+	for (i = 8 * s; i < n; i += 32)
+		rt_fma4x3(r + i, _mm256_loadu_ps(x0 + i), _mm256_loadu_ps(x1 + i), _mm256_loadu_ps(x2 + i), a);
+}
+
+RT_KERNEL_INLINE void rt_fused_dots4x3(const float *r, const float *x0, const float *x1, const float *x2, int64_t n,
+				       __m256 *v)
+{
+	__m256 a[12], t[12];
+	int j;
+	rt_chain4x3(r, x0, x1, x2, n, 0, t);
+	rt_chain4x3(r, x0, x1, x2, n, 1, a);
+	for (j = 0; j < 12; j++)
+		v[j] = _mm256_add_ps(t[j], a[j]); /* a0 + a1 */
+	rt_chain4x3(r, x0, x1, x2, n, 2, t);
+	rt_chain4x3(r, x0, x1, x2, n, 3, a);
+	for (j = 0; j < 12; j++)
+		v[j] = _mm256_add_ps(v[j], _mm256_add_ps(t[j], a[j])); /* + (a2 + a3) */
+}
+
 /* rt_mxfp4_dot8 for Q8 blocks (an f32 scale, then 32 int8) */
 RT_KERNEL_INLINE __m256 rt_q8_dot8(const uint8_t *b, const float *x, int64_t n)
 {
@@ -708,6 +766,14 @@ static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int
 			rt_fused_decode(w + r * rb + rt_fused_row_bytes(fmt, c0), fmt, cn, rows4 + r * 256);
 		i = 0;
 #ifdef RT_AVX2
+		for (; i + 3 <= np; i += 3) { /* three x at a time */
+			__m256 v[12];
+			int64_t p;
+			rt_fused_dots4x3(rows4, xp[i] + c0, xp[i + 1] + c0, xp[i + 2] + c0, cn, v);
+			for (p = 0; p < 3; p++)
+				_mm_storeu_ps(yp[i + p] + yo, _mm_add_ps(_mm_loadu_ps(yp[i + p] + yo),
+									 rt_hsum8x4(v[4 * p], v[4 * p + 1], v[4 * p + 2], v[4 * p + 3])));
+		}
 		for (; i + 2 <= np; i += 2) { /* two x at a time */
 			__m256 v[4], u[4];
 			rt_fused_dots2x2(rows4, xp[i] + c0, xp[i + 1] + c0, cn, v);
