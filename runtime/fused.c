@@ -513,6 +513,22 @@ RT_KERNEL_INLINE __m256 rt_q_dot8(int64_t fmt, const uint8_t *b, const float *x,
 	return fmt == RT_FMT_Q8 ? rt_q8_dot8(b, x, n) : rt_mxfp4_dot8(b, x, n);
 }
 
+/* Prefetch into L2 the nb bytes at p of the nr rows rb bytes apart: the
+ * next rows of a MoE expert, which a single position reads once from
+ * memory (the hardware prefetchers stop at each 4 KB page of the blob:
+ * without this, one position's 20b expert rows went at half the speed
+ * they have from cache). */
+RT_KERNEL_INLINE void rt_prefetch_rows(const uint8_t *p, int64_t rb, int nr, int64_t nb)
+{
+	int r;
+	int64_t i;
+	for (r = 0; r < nr; r++, p += rb) {
+		for (i = 0; i < nb; i += 64)
+			_mm_prefetch((const char *)p + i, _MM_HINT_T1);
+		_mm_prefetch((const char *)p + nb - 1, _MM_HINT_T1);
+	}
+}
+
 /* y[o] = the chunked sum of rt_fused_dot(decoded row o, x) that the
  * decoding paths compute (chunks of 256 added in order), for the nr rows
  * of C values in format fmt (MXFP4 or Q8) at b, rb bytes apart: one
@@ -526,6 +542,8 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 		for (c0 = 0; c0 < C; c0 += 256) {
 			int64_t n = C - c0 < 256 ? C - c0 : 256;
 			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
+			if (o + 8 <= nr)
+				rt_prefetch_rows(bc + 4 * rb, rb, 4, rt_fused_row_bytes(fmt, n));
 			s = _mm_add_ps(s, rt_hsum8x4(rt_q_dot8(fmt, bc, x + c0, n), rt_q_dot8(fmt, bc + rb, x + c0, n),
 						     rt_q_dot8(fmt, bc + 2 * rb, x + c0, n),
 						     rt_q_dot8(fmt, bc + 3 * rb, x + c0, n)));
@@ -584,6 +602,8 @@ static void rt_q_rows2(int64_t fmt, const uint8_t *b, int64_t rb, const float *x
 		for (c0 = 0; c0 < C; c0 += 256) {
 			int64_t n = C - c0 < 256 ? C - c0 : 256;
 			const uint8_t *bc = b + rt_fused_row_bytes(fmt, c0);
+			if (o + 4 <= nr)
+				rt_prefetch_rows(bc + 2 * rb, rb, 2, rt_fused_row_bytes(fmt, n));
 			if (fmt == RT_FMT_Q8) { /* a loop per format */
 				rt_q_dot8x2(RT_FMT_Q8, bc, x0 + c0, x1 + c0, n, &u0, &u1);
 				rt_q_dot8x2(RT_FMT_Q8, bc + rb, x0 + c0, x1 + c0, n, &u2, &u3);
