@@ -1092,117 +1092,130 @@ RT_INLINE void rt_linear_onerow(int64_t fmt, const float *x, int64_t kn, const c
 #define RT_BLK_K 32  /* rows of W per pass: 8 KB of bf16, in L1 for all the rows of x */
 #define RT_BLK_PF 128 /* rows of W prefetched ahead, into L2: four passes */
 
-/* Rows m0..m0+3 of x (row stride ldx) against the kn rows of W at w (ld
- * bytes apart), columns [0, nn): acc (row stride RT_BLK_N) = fma(x[k],
- * W[k][n], acc) in k order, tiles of 4 rows by 16 columns in registers
- * (each weight vector widened once for the four rows).  pf: prefetch the
- * rows RT_BLK_PF below into L2.  (Prefetching the next pass's rows into L1
- * instead, as this did first, ran the 20b-2layer unembedding at 46 GMAC/s
- * against 55 with W in cache; four passes ahead into L2 gives 53.) */
-RT_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
-			       int64_t nn, float *acc, int pf)
-{
-	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
-	float *c0 = acc, *c1 = acc + RT_BLK_N, *c2 = acc + 2 * RT_BLK_N, *c3 = acc + 3 * RT_BLK_N;
-	for (; j + 16 <= nn; j += 16) {
-		const char *wk = w + j * es;
-		__m256 a00 = _mm256_load_ps(c0 + j), a01 = _mm256_load_ps(c0 + j + 8);
-		__m256 a10 = _mm256_load_ps(c1 + j), a11 = _mm256_load_ps(c1 + j + 8);
-		__m256 a20 = _mm256_load_ps(c2 + j), a21 = _mm256_load_ps(c2 + j + 8);
-		__m256 a30 = _mm256_load_ps(c3 + j), a31 = _mm256_load_ps(c3 + j + 8);
-		for (k = 0; k < kn; k++, wk += ld) {
-			__m256 v0, v1, b;
-			rt_w16(fmt, wk, &v0, &v1);
-			if (pf)
-				_mm_prefetch(wk + RT_BLK_PF * ld, _MM_HINT_T1);
-			b = _mm256_broadcast_ss(x + k);
-			a00 = _mm256_fmadd_ps(b, v0, a00), a01 = _mm256_fmadd_ps(b, v1, a01);
-			b = _mm256_broadcast_ss(x + ldx + k);
-			a10 = _mm256_fmadd_ps(b, v0, a10), a11 = _mm256_fmadd_ps(b, v1, a11);
-			b = _mm256_broadcast_ss(x + 2 * ldx + k);
-			a20 = _mm256_fmadd_ps(b, v0, a20), a21 = _mm256_fmadd_ps(b, v1, a21);
-			b = _mm256_broadcast_ss(x + 3 * ldx + k);
-			a30 = _mm256_fmadd_ps(b, v0, a30), a31 = _mm256_fmadd_ps(b, v1, a31);
-		}
-		_mm256_store_ps(c0 + j, a00), _mm256_store_ps(c0 + j + 8, a01);
-		_mm256_store_ps(c1 + j, a10), _mm256_store_ps(c1 + j + 8, a11);
-		_mm256_store_ps(c2 + j, a20), _mm256_store_ps(c2 + j + 8, a21);
-		_mm256_store_ps(c3 + j, a30), _mm256_store_ps(c3 + j + 8, a31);
-	}
-	for (; j < nn; j += 8) {
-		const char *wk = w + j * es;
-		__m256 a0 = _mm256_load_ps(c0 + j), a1 = _mm256_load_ps(c1 + j);
-		__m256 a2 = _mm256_load_ps(c2 + j), a3 = _mm256_load_ps(c3 + j);
-		for (k = 0; k < kn; k++, wk += ld) {
-			__m256 v = rt_w8(fmt, wk);
-			a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), v, a0);
-			a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + ldx + k), v, a1);
-			a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * ldx + k), v, a2);
-			a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * ldx + k), v, a3);
-		}
-		_mm256_store_ps(c0 + j, a0), _mm256_store_ps(c1 + j, a1);
-		_mm256_store_ps(c2 + j, a2), _mm256_store_ps(c3 + j, a3);
-	}
-}
+/* one k step of row r of a tile: a<r>0, a<r>1 += x[r][k] * v0, v1 */
+#define RT_TILE_ROW(r)                                                      \
+	(b = _mm256_broadcast_ss(x + r * ldx + k), a##r##0 = _mm256_fmadd_ps(b, v0, a##r##0), \
+	 a##r##1 = _mm256_fmadd_ps(b, v1, a##r##1))
 
-/* rt_linear_tile4 for rows m0..m0+5: 12 accumulators, each weight vector
- * widened once for six rows (AVX2's 16 registers hold 12 + 2 + 1); the
- * FMAs per element are the same, so the same bits */
-RT_INLINE void rt_linear_tile6(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
-			       int64_t nn, float *acc, int pf)
+/* Rows 0..R-1 of x (row stride ldx; R 4, 5 or 6, a constant where it is
+ * called) against the kn rows of W at w (ld bytes apart), columns [0,
+ * nn): acc (row stride RT_BLK_N) = fma(x[k], W[k][n], acc) in k order, in
+ * tiles of R rows by 16 columns in registers (2R accumulators, the two
+ * weight vectors widened once for all the rows, a broadcast: 2R + 3 of
+ * AVX2's 16 registers), then by 8.  pf: prefetch the rows RT_BLK_PF below
+ * into L2.  (Prefetching the next pass's rows into L1 instead, as this
+ * did first, ran the 20b-2layer unembedding at 46 GMAC/s against 55 with
+ * W in cache; four passes ahead into L2 gives 53.) */
+RT_KERNEL_INLINE void rt_linear_tilen(int64_t fmt, const int R, const float *x, int64_t ldx, int64_t kn,
+				      const char *w, int64_t ld, int64_t nn, float *acc, int pf)
 {
 	int64_t j = 0, k, es = fmt == RT_BF16 ? 2 : 4;
 	float *c0 = acc, *c1 = acc + RT_BLK_N, *c2 = acc + 2 * RT_BLK_N, *c3 = acc + 3 * RT_BLK_N;
 	float *c4 = acc + 4 * RT_BLK_N, *c5 = acc + 5 * RT_BLK_N;
+	const __m256 z = _mm256_setzero_ps();
 	for (; j + 16 <= nn; j += 16) {
 		const char *wk = w + j * es;
 		__m256 a00 = _mm256_load_ps(c0 + j), a01 = _mm256_load_ps(c0 + j + 8);
 		__m256 a10 = _mm256_load_ps(c1 + j), a11 = _mm256_load_ps(c1 + j + 8);
 		__m256 a20 = _mm256_load_ps(c2 + j), a21 = _mm256_load_ps(c2 + j + 8);
 		__m256 a30 = _mm256_load_ps(c3 + j), a31 = _mm256_load_ps(c3 + j + 8);
-		__m256 a40 = _mm256_load_ps(c4 + j), a41 = _mm256_load_ps(c4 + j + 8);
-		__m256 a50 = _mm256_load_ps(c5 + j), a51 = _mm256_load_ps(c5 + j + 8);
+		__m256 a40 = R > 4 ? _mm256_load_ps(c4 + j) : z, a41 = R > 4 ? _mm256_load_ps(c4 + j + 8) : z;
+		__m256 a50 = R > 5 ? _mm256_load_ps(c5 + j) : z, a51 = R > 5 ? _mm256_load_ps(c5 + j + 8) : z;
 		for (k = 0; k < kn; k++, wk += ld) {
 			__m256 v0, v1, b;
 			rt_w16(fmt, wk, &v0, &v1);
 			if (pf)
 				_mm_prefetch(wk + RT_BLK_PF * ld, _MM_HINT_T1);
-			b = _mm256_broadcast_ss(x + k);
-			a00 = _mm256_fmadd_ps(b, v0, a00), a01 = _mm256_fmadd_ps(b, v1, a01);
-			b = _mm256_broadcast_ss(x + ldx + k);
-			a10 = _mm256_fmadd_ps(b, v0, a10), a11 = _mm256_fmadd_ps(b, v1, a11);
-			b = _mm256_broadcast_ss(x + 2 * ldx + k);
-			a20 = _mm256_fmadd_ps(b, v0, a20), a21 = _mm256_fmadd_ps(b, v1, a21);
-			b = _mm256_broadcast_ss(x + 3 * ldx + k);
-			a30 = _mm256_fmadd_ps(b, v0, a30), a31 = _mm256_fmadd_ps(b, v1, a31);
-			b = _mm256_broadcast_ss(x + 4 * ldx + k);
-			a40 = _mm256_fmadd_ps(b, v0, a40), a41 = _mm256_fmadd_ps(b, v1, a41);
-			b = _mm256_broadcast_ss(x + 5 * ldx + k);
-			a50 = _mm256_fmadd_ps(b, v0, a50), a51 = _mm256_fmadd_ps(b, v1, a51);
+			RT_TILE_ROW(0), RT_TILE_ROW(1), RT_TILE_ROW(2), RT_TILE_ROW(3);
+			if (R > 4)
+				RT_TILE_ROW(4);
+			if (R > 5)
+				RT_TILE_ROW(5);
 		}
 		_mm256_store_ps(c0 + j, a00), _mm256_store_ps(c0 + j + 8, a01);
 		_mm256_store_ps(c1 + j, a10), _mm256_store_ps(c1 + j + 8, a11);
 		_mm256_store_ps(c2 + j, a20), _mm256_store_ps(c2 + j + 8, a21);
 		_mm256_store_ps(c3 + j, a30), _mm256_store_ps(c3 + j + 8, a31);
-		_mm256_store_ps(c4 + j, a40), _mm256_store_ps(c4 + j + 8, a41);
-		_mm256_store_ps(c5 + j, a50), _mm256_store_ps(c5 + j + 8, a51);
+		if (R > 4)
+			_mm256_store_ps(c4 + j, a40), _mm256_store_ps(c4 + j + 8, a41);
+		if (R > 5)
+			_mm256_store_ps(c5 + j, a50), _mm256_store_ps(c5 + j + 8, a51);
 	}
 	for (; j < nn; j += 8) {
 		const char *wk = w + j * es;
 		__m256 a0 = _mm256_load_ps(c0 + j), a1 = _mm256_load_ps(c1 + j), a2 = _mm256_load_ps(c2 + j);
-		__m256 a3 = _mm256_load_ps(c3 + j), a4 = _mm256_load_ps(c4 + j), a5 = _mm256_load_ps(c5 + j);
+		__m256 a3 = _mm256_load_ps(c3 + j), a4 = R > 4 ? _mm256_load_ps(c4 + j) : z;
+		__m256 a5 = R > 5 ? _mm256_load_ps(c5 + j) : z;
 		for (k = 0; k < kn; k++, wk += ld) {
 			__m256 v = rt_w8(fmt, wk);
 			a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + k), v, a0);
 			a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + ldx + k), v, a1);
 			a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 2 * ldx + k), v, a2);
 			a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 3 * ldx + k), v, a3);
-			a4 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 4 * ldx + k), v, a4);
-			a5 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 5 * ldx + k), v, a5);
+			if (R > 4)
+				a4 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 4 * ldx + k), v, a4);
+			if (R > 5)
+				a5 = _mm256_fmadd_ps(_mm256_broadcast_ss(x + 5 * ldx + k), v, a5);
 		}
 		_mm256_store_ps(c0 + j, a0), _mm256_store_ps(c1 + j, a1), _mm256_store_ps(c2 + j, a2);
-		_mm256_store_ps(c3 + j, a3), _mm256_store_ps(c4 + j, a4), _mm256_store_ps(c5 + j, a5);
+		_mm256_store_ps(c3 + j, a3);
+		if (R > 4)
+			_mm256_store_ps(c4 + j, a4);
+		if (R > 5)
+			_mm256_store_ps(c5 + j, a5);
 	}
+}
+
+/* rt_linear_tilen for each R, left for gcc to inline or not: it keeps the
+ * big ones out of line, which ran faster here than forcing them in (the
+ * unembedding shape with W in cache: 55 GMAC/s against 46) */
+RT_INLINE void rt_linear_tile4(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
+			       int64_t nn, float *acc, int pf)
+{
+	rt_linear_tilen(fmt, 4, x, ldx, kn, w, ld, nn, acc, pf);
+}
+
+RT_INLINE void rt_linear_tile5(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
+			       int64_t nn, float *acc, int pf)
+{
+	rt_linear_tilen(fmt, 5, x, ldx, kn, w, ld, nn, acc, pf);
+}
+
+RT_INLINE void rt_linear_tile6(int64_t fmt, const float *x, int64_t ldx, int64_t kn, const char *w, int64_t ld,
+			       int64_t nn, float *acc, int pf)
+{
+	rt_linear_tilen(fmt, 6, x, ldx, kn, w, ld, nn, acc, pf);
+}
+
+/* rt_linear_tile4, 5 or 6 by rows (one call per format at the callers) */
+RT_KERNEL_INLINE void rt_linear_tile(int64_t fmt, int rows, const float *x, int64_t ldx, int64_t kn, const char *w,
+				     int64_t ld, int64_t nn, float *acc, int pf)
+{
+	if (rows == 6)
+		rt_linear_tile6(fmt, x, ldx, kn, w, ld, nn, acc, pf);
+	else if (rows == 5)
+		rt_linear_tile5(fmt, x, ldx, kn, w, ld, nn, acc, pf);
+	else
+		rt_linear_tile4(fmt, x, ldx, kn, w, ld, nn, acc, pf);
+}
+
+/* The tiles for R rows (2 to RT_BLK_M): ts[0..n-1], n returned, the rows
+ * as even as tiles of 4 to 6 rows allow (16 = 6 + 5 + 5: the 6 + 6 + 4 it
+ * replaces ran some 6% slower, a tile of 4 being the least efficient;
+ * 8 = 4 + 4, not 6 and two rows alone); rows the tiles leave (R = 2, 3,
+ * 7) go one at a time. */
+static int rt_tile_plan(int R, int *ts)
+{
+	int n = (R + 5) / 6, i;
+	if (R < 4 * n) { /* 7 = 6 + 1 */
+		n = R / 6;
+		for (i = 0; i < n; i++)
+			ts[i] = 6;
+		return n;
+	}
+	for (i = 0; i < n; i++)
+		ts[i] = R / n + (i < R % n);
+	return n;
 }
 
 /* y[0:R, 0:nn] (row stride N) of rt_linear's layouts 0 and 2: W rows of
@@ -1220,7 +1233,9 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 	float acc[RT_BAND] __attribute__((aligned(32)));
 	__m256 va = _mm256_set1_ps(alpha);
 	int64_t k, j, es = fmt == RT_BF16 ? 2 : 4, ld = ldw * es, st = R == 1 ? 0 : RT_BLK_N;
-	int i;
+	int i, ts[3], nt = rt_tile_plan(R, ts), tr = 0;
+	for (i = 0; i < nt; i++)
+		tr += ts[i];
 	for (i = 0; i < R; i++)
 		for (j = 0; j < nn; j += 8)
 			_mm256_store_ps(acc + i * st + j, _mm256_setzero_ps());
@@ -1237,17 +1252,12 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 		for (k = 0; k < K; k += RT_BLK_K) {
 			int64_t kn = K - k < RT_BLK_K ? K - k : RT_BLK_K;
 			const char *wk = (const char *)w + k * ld;
-			int pf = k + kn + RT_BLK_PF <= K;
-			for (i = 0; i + 6 <= R; i += 6)
+			int pf = k + kn + RT_BLK_PF <= K, t;
+			for (t = 0, i = 0; t < nt; i += ts[t++])
 				if (fmt == RT_BF16)
-					rt_linear_tile6(RT_BF16, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+					rt_linear_tile(RT_BF16, ts[t], x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !t);
 				else
-					rt_linear_tile6(RT_F32, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
-			for (; i + 4 <= R; i += 4)
-				if (fmt == RT_BF16)
-					rt_linear_tile4(RT_BF16, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
-				else
-					rt_linear_tile4(RT_F32, x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !i);
+					rt_linear_tile(RT_F32, ts[t], x + i * K + k, K, kn, wk, ld, nn, acc + i * st, pf && !t);
 			for (; i < R; i++)
 				if (fmt == RT_BF16)
 					rt_linear_onerow(RT_BF16, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
@@ -1255,8 +1265,7 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 					rt_linear_onerow(RT_F32, x + i * K + k, kn, wk, ld, nn, acc + i * st, 0);
 		}
 	}
-	if (fmt == RT_BF16 && R > 1) { /* the tiles' rows: 16-column groups from even, odd order */
-		int tr = R / 6 * 6 + (R % 6 >= 4 ? 4 : 0);
+	if (fmt == RT_BF16 && R > 1) /* the tiles' rows: 16-column groups from even, odd order */
 		for (i = 0; i < tr; i++)
 			for (j = 0; j + 16 <= nn; j += 16) {
 				__m256 e = _mm256_load_ps(acc + i * st + j), o = _mm256_load_ps(acc + i * st + j + 8);
@@ -1264,7 +1273,6 @@ static void rt_linear_band(int R, const float *x, int64_t K, int64_t N, const vo
 				_mm256_store_ps(acc + i * st + j, _mm256_permute2f128_ps(lo, hi, 0x20));
 				_mm256_store_ps(acc + i * st + j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
 			}
-	}
 	for (i = 0; i < R; i++)
 		for (j = 0; j < nn; j += 8) {
 			__m256 r = _mm256_mul_ps(_mm256_load_ps(acc + i * st + j), va);
