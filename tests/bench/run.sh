@@ -142,28 +142,28 @@ gen_wrapper() {
 
 # build_model NAME ONNX DIR [gptossc options]: compile to DIR/bench (and DIR/m with --main)
 build_model() {
-	name=$1 src=$2 dir=$3
+	src=$2 bdir_=$3 # (not dir: sh functions share the caller's variables)
 	shift 3
-	mkdir -p "$dir" && rm -f "$dir/bench" "$dir/m"
-	if ! ./gptossc "$src" -o "$dir/m.c" -n bm "$@" >"$dir/gptossc.log" 2>&1; then
-		err=$(grep -v '^ ' "$dir/gptossc.log" | tail -n 1)
+	mkdir -p "$bdir_" && rm -f "$bdir_/bench" "$bdir_/m"
+	if ! ./gptossc "$src" -o "$bdir_/m.c" -n bm "$@" >"$bdir_/gptossc.log" 2>&1; then
+		err=$(grep -v '^ ' "$bdir_/gptossc.log" | tail -n 1)
 		echo "gptossc $src failed:"
-		tail -n 15 "$dir/gptossc.log" | sed 's/^/    /'
+		tail -n 15 "$bdir_/gptossc.log" | sed 's/^/    /'
 		builderr="$err"
 		return 1
 	fi
-	gen_wrapper "$dir"
+	gen_wrapper "$bdir_"
 	# shellcheck disable=SC2086
-	if ! $CC $BENCH_CFLAGS -std=c11 -pthread -Wall -Wextra -I"$dir" -o "$dir/bench" \
-		tests/bench/bench_main.c "$dir/m.c" -lm >"$dir/cc.log" 2>&1; then
-		tail -n 15 "$dir/cc.log" | sed 's/^/    /'
-		builderr="cc failed (see $dir/cc.log)"
+	if ! $CC $BENCH_CFLAGS -std=c11 -pthread -Wall -Wextra -I"$bdir_" -o "$bdir_/bench" \
+		tests/bench/bench_main.c "$bdir_/m.c" -lm >"$bdir_/cc.log" 2>&1; then
+		tail -n 15 "$bdir_/cc.log" | sed 's/^/    /'
+		builderr="cc failed (see $bdir_/cc.log)"
 		return 1
 	fi
-	if [ -f "$dir/m_main.c" ]; then
+	if [ -f "$bdir_/m_main.c" ]; then
 		# shellcheck disable=SC2086
-		$CC $BENCH_CFLAGS -std=c11 -pthread -I"$dir" -o "$dir/m" "$dir/m.c" "$dir/m_main.c" -lm \
-			>>"$dir/cc.log" 2>&1 || { builderr="cc of the --main driver failed"; return 1; }
+		$CC $BENCH_CFLAGS -std=c11 -pthread -I"$bdir_" -o "$bdir_/m" "$bdir_/m.c" "$bdir_/m_main.c" -lm \
+			>>"$bdir_/cc.log" 2>&1 || { builderr="cc of the --main driver failed"; return 1; }
 	fi
 	# the blob just written (3.3 GB at 20b-2layer) goes to disk now, not in the kernel's
 	# writeback half a minute later, in the middle of the timed runs
