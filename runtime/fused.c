@@ -893,8 +893,8 @@ static void rt_q_rows4(int64_t fmt, const uint8_t *w, int64_t rb, int64_t C, int
 /* The next group of the left positions on an expert, decoded in registers
  * once per group: 4, 3, 2 or 1 (7 = 4 + 3, 6 = 3 + 3, 5 = 3 + 2); rows of
  * fewer than 256 values (tiny's 64) in pairs, where a group's per-row sums
- * cost more than the decoding they save (tiny's forward: 0.109 ms with
- * groups, 0.1085 with pairs, 0.1075 before either). */
+ * cost more than the decoding they save (tiny's forward: 0.1090 ms with
+ * groups, 0.1085 with pairs). */
 static int64_t rt_moe_group(int64_t left, int64_t C)
 {
 	if (C < 256)
