@@ -558,13 +558,21 @@ static void rt_q_rows(int64_t fmt, const uint8_t *b, int64_t rb, const float *x,
 	}
 }
 
-/* rt_q_dot8 for two positions at once: each block decoded once, the same
- * FMAs per position as rt_q_dot8 (so the same bits), *r0 and *r1 the
- * positions' vectors before their final sums.  n a multiple of 32. */
-RT_KERNEL_INLINE void rt_q_dot8x2(int64_t fmt, const uint8_t *b, const float *x0, const float *x1, int64_t n,
-				  __m256 *r0, __m256 *r1)
+/* rt_q_dot8 for two to four positions (np, a constant where it is called;
+ * x2, x3 unused for fewer): each block decoded once for all of them, the
+ * same FMAs per position as rt_q_dot8 (so the same bits), r[p] the
+ * positions' vectors before their final sums.  n a multiple of 32.  For
+ * three or four, sixteen accumulators and the block's four
+ * vectors want more than AVX2's 16 registers (AVX-512 machines have 32,
+ * which gcc uses with -march=native), yet decoding once beats decoding
+ * twice with rt_q_dot8x2 (one 5760 x 2880 expert, -march=native: 3
+ * positions 2.58 -> 1.87 ms, 4: 2.91 -> 2.44; -mavx2 -mfma: 3: 2.60 -> 2.11,
+ * 4: the same) */
+RT_KERNEL_INLINE void rt_q_dot8x4(int64_t fmt, int np, const uint8_t *b, const float *x0, const float *x1,
+				  const float *x2, const float *x3, int64_t n, __m256 *r)
 {
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0, v[4];
+	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
+	__m256 d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, v[4];
 	int64_t i;
 	for (i = 0; i < n; i += 32) {
 		if (fmt == RT_FMT_Q8) {
@@ -582,9 +590,32 @@ RT_KERNEL_INLINE void rt_q_dot8x2(int64_t fmt, const uint8_t *b, const float *x0
 		c1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x1 + i + 8), c1);
 		c2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x1 + i + 16), c2);
 		c3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x1 + i + 24), c3);
+		if (np >= 3) {
+			d0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x2 + i), d0);
+			d1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x2 + i + 8), d1);
+			d2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x2 + i + 16), d2);
+			d3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x2 + i + 24), d3);
+		}
+		if (np == 4) {
+			e0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x3 + i), e0);
+			e1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x3 + i + 8), e1);
+			e2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x3 + i + 16), e2);
+			e3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x3 + i + 24), e3);
+		}
 	}
-	*r0 = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-	*r1 = _mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3));
+	r[0] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+	r[1] = _mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3));
+	r[2] = _mm256_add_ps(_mm256_add_ps(d0, d1), _mm256_add_ps(d2, d3));
+	r[3] = _mm256_add_ps(_mm256_add_ps(e0, e1), _mm256_add_ps(e2, e3));
+}
+
+/* rt_q_dot8x4 for two positions: *r0, *r1 */
+RT_KERNEL_INLINE void rt_q_dot8x2(int64_t fmt, const uint8_t *b, const float *x0, const float *x1, int64_t n,
+				  __m256 *r0, __m256 *r1)
+{
+	__m256 r[4];
+	rt_q_dot8x4(fmt, 2, b, x0, x1, 0, 0, n, r);
+	*r0 = r[0], *r1 = r[1];
 }
 
 /* rt_q_rows for two positions (x0 -> y0, x1 -> y1): the same chunked
@@ -625,54 +656,6 @@ static void rt_q_rows2(int64_t fmt, const uint8_t *b, int64_t rb, const float *x
 		}
 		y0[o] = s0, y1[o] = s1;
 	}
-}
-
-/* rt_q_dot8 for three or four positions (np, a constant where it is
- * called; x3 unused for three): each block decoded once for all of them,
- * the same FMAs per position as rt_q_dot8, r[p] the positions' vectors
- * before their final sums.  Sixteen accumulators and the block's four
- * vectors want more than AVX2's 16 registers (AVX-512 machines have 32,
- * which gcc uses with -march=native), yet decoding once beats decoding
- * twice with rt_q_dot8x2 (one 5760 x 2880 expert, -march=native: 3
- * positions 2.58 -> 1.87 ms, 4: 2.91 -> 2.44; -mavx2 -mfma: 3: 2.60 -> 2.11,
- * 4: the same) */
-RT_KERNEL_INLINE void rt_q_dot8x4(int64_t fmt, int np, const uint8_t *b, const float *x0, const float *x1,
-				  const float *x2, const float *x3, int64_t n, __m256 *r)
-{
-	__m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, c0 = a0, c1 = a0, c2 = a0, c3 = a0;
-	__m256 d0 = a0, d1 = a0, d2 = a0, d3 = a0, e0 = a0, e1 = a0, e2 = a0, e3 = a0, v[4];
-	int64_t i;
-	for (i = 0; i < n; i += 32) {
-		if (fmt == RT_FMT_Q8) {
-			rt_q8_block(b, v);
-			b += 36;
-		} else {
-			rt_mxfp4_block(b, v);
-			b += 17;
-		}
-		a0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x0 + i), a0);
-		a1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x0 + i + 8), a1);
-		a2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x0 + i + 16), a2);
-		a3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x0 + i + 24), a3);
-		c0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x1 + i), c0);
-		c1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x1 + i + 8), c1);
-		c2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x1 + i + 16), c2);
-		c3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x1 + i + 24), c3);
-		d0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x2 + i), d0);
-		d1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x2 + i + 8), d1);
-		d2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x2 + i + 16), d2);
-		d3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x2 + i + 24), d3);
-		if (np == 4) {
-			e0 = _mm256_fmadd_ps(v[0], _mm256_loadu_ps(x3 + i), e0);
-			e1 = _mm256_fmadd_ps(v[1], _mm256_loadu_ps(x3 + i + 8), e1);
-			e2 = _mm256_fmadd_ps(v[2], _mm256_loadu_ps(x3 + i + 16), e2);
-			e3 = _mm256_fmadd_ps(v[3], _mm256_loadu_ps(x3 + i + 24), e3);
-		}
-	}
-	r[0] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-	r[1] = _mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3));
-	r[2] = _mm256_add_ps(_mm256_add_ps(d0, d1), _mm256_add_ps(d2, d3));
-	r[3] = _mm256_add_ps(_mm256_add_ps(e0, e1), _mm256_add_ps(e2, e3));
 }
 
 /* rt_q_rows for np = 3 or 4 positions (x[p] -> y[p]): the same chunked
